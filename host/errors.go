@@ -1,0 +1,85 @@
+package host
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/secrethost/secrethost/shared/provider"
+)
+
+// Failure is one reference that could not be resolved.
+type Failure struct {
+	// Name is the variable the reference was for ("" when resolving bare
+	// references).
+	Name      string
+	Reference string
+	Err       *provider.Error
+}
+
+// ResolveError lists every failed reference of a call. It never holds a
+// secret value: only names, references and the providers' messages.
+type ResolveError struct {
+	Total    int
+	Failures []Failure
+}
+
+func (e *ResolveError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d of %d secret references failed:", len(e.Failures), e.Total)
+	for _, f := range e.Failures {
+		b.WriteString("\n  ")
+		if f.Name != "" {
+			fmt.Fprintf(&b, "%s (%s)", f.Name, f.Reference)
+		} else {
+			b.WriteString(f.Reference)
+		}
+		msg := f.Err.Message
+		if msg == "" {
+			msg = f.Err.Code.String()
+		}
+		fmt.Fprintf(&b, ": %s: %s", f.Err.Code, msg)
+		if f.Err.RetryAfter > 0 {
+			fmt.Fprintf(&b, " (retry after %s)", f.Err.RetryAfter)
+		}
+	}
+	return b.String()
+}
+
+// Unwrap exposes each failure's *provider.Error, so that
+// errors.Is(err, provider.ErrNotFound) works on the whole call.
+func (e *ResolveError) Unwrap() []error {
+	out := make([]error, len(e.Failures))
+	for i, f := range e.Failures {
+		out[i] = f.Err
+	}
+	return out
+}
+
+// newResolveError lists failures in the caller's order; names, when given,
+// run parallel to refs.
+func newResolveError(refs, names []string, failures map[string]*provider.Error) *ResolveError {
+	e := &ResolveError{Total: len(refs)}
+	for i, ref := range refs {
+		err, failed := failures[ref]
+		if !failed {
+			continue
+		}
+		f := Failure{Reference: ref, Err: err}
+		if names != nil {
+			f.Name = names[i]
+		} else if i > 0 && contains(refs[:i], ref) {
+			continue // a bare reference listed twice fails once
+		}
+		e.Failures = append(e.Failures, f)
+	}
+	return e
+}
+
+func contains(s []string, v string) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}

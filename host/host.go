@@ -1,0 +1,351 @@
+// Package host runs secret-provider plugins and resolves secret references
+// through them. It has the shape of doco-cd's SecretProvider (Name,
+// GetSecret, GetSecrets, ResolveSecretReferences, Close), so doco-cd can
+// replace its compiled-in providers with a few lines:
+//
+//	h, err := host.Open("", host.WithLogger(logger)) // config.hcl, or doco-cd's env
+//	...
+//	values, err := h.ResolveSecretReferences(ctx, deployConfig.ExternalSecrets)
+//
+// Plugins start on first use, one process per provider, reused across calls
+// and restarted once if they crash. Every call is all or nothing: a failed
+// reference fails the call with an error that names every failure, and no
+// value is returned.
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/secrethost/secrethost/host/catalog"
+	"github.com/secrethost/secrethost/host/config"
+	"github.com/secrethost/secrethost/shared/provider"
+)
+
+// ErrClosed is returned by calls on a closed Host.
+var ErrClosed = errors.New("secrethost: host is closed")
+
+// Option configures a Host.
+type Option func(*options)
+
+type options struct {
+	logger    hclog.Logger
+	pluginDir string
+	lookupEnv func(string) (string, bool)
+}
+
+// WithLogger sets the logger; plugin logs are forwarded into it under each
+// provider's name. The default discards everything.
+func WithLogger(l hclog.Logger) Option { return func(o *options) { o.logger = l } }
+
+// WithPluginDir overrides the plugin directory of the configuration.
+func WithPluginDir(dir string) Option { return func(o *options) { o.pluginDir = dir } }
+
+// WithLookupEnv replaces os.LookupEnv for config_from_env and for the
+// configuration's env() function.
+func WithLookupEnv(f func(string) (string, bool)) Option {
+	return func(o *options) { o.lookupEnv = f }
+}
+
+// Host routes references to provider plugins by scheme.
+type Host struct {
+	log       hclog.Logger
+	pluginDir string
+	lookupEnv func(string) (string, bool)
+	providers []*instance
+
+	mu     sync.Mutex
+	closed bool
+}
+
+// Open loads the configuration the usual way (path, else SECRETHOST_CONFIG,
+// else ./config.hcl, else the built-in doco-cd default) and returns a Host.
+func Open(configPath string, opts ...Option) (*Host, error) {
+	o := collect(opts)
+	cfg, err := config.Resolve(configPath, o.lookupEnv)
+	if err != nil {
+		return nil, err
+	}
+	return New(cfg, opts...)
+}
+
+// New returns a Host for cfg. No plugin starts until it is needed.
+func New(cfg *config.Config, opts ...Option) (*Host, error) {
+	o := collect(opts)
+	h := &Host{log: o.logger, lookupEnv: o.lookupEnv}
+	h.pluginDir = o.pluginDir
+	if h.pluginDir == "" {
+		h.pluginDir = cfg.PluginDir
+	}
+	if h.pluginDir == "" {
+		dir, err := catalog.DefaultDir()
+		if err != nil {
+			return nil, err
+		}
+		h.pluginDir = dir
+	}
+	if len(cfg.Providers) == 0 {
+		return nil, errors.New("secrethost: no provider configured")
+	}
+	for _, p := range cfg.Providers {
+		pin, err := catalog.ParsePin(p.SHA256)
+		if err != nil {
+			return nil, fmt.Errorf("provider %q (%s): %w", p.Name, p.Pos, err)
+		}
+		h.providers = append(h.providers, &instance{
+			spec: p, pin: pin, host: h,
+			log: h.log.Named(p.Name),
+		})
+	}
+	return h, nil
+}
+
+func collect(opts []Option) options {
+	o := options{}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.logger == nil {
+		o.logger = hclog.NewNullLogger()
+	}
+	if o.lookupEnv == nil {
+		o.lookupEnv = os.LookupEnv
+	}
+	return o
+}
+
+// Name names the configured providers, as doco-cd's Name does.
+func (h *Host) Name() string {
+	names := make([]string, len(h.providers))
+	for i, p := range h.providers {
+		names[i] = p.spec.Name
+	}
+	return strings.Join(names, "+")
+}
+
+// PluginDir is the directory plugins are loaded from.
+func (h *Host) PluginDir() string { return h.pluginDir }
+
+// GetSecret resolves one reference.
+func (h *Host) GetSecret(ctx context.Context, ref string) (string, error) {
+	vals, err := h.Resolve(ctx, []string{ref})
+	if err != nil {
+		return "", err
+	}
+	return string(vals[ref]), nil
+}
+
+// GetSecrets resolves references and returns them keyed by reference.
+func (h *Host) GetSecrets(ctx context.Context, refs []string) (map[string]string, error) {
+	vals, err := h.Resolve(ctx, refs)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(vals))
+	for k, v := range vals {
+		out[k] = string(v)
+	}
+	return out, nil
+}
+
+// ResolveSecretReferences takes variable name → reference and returns
+// variable name → value; on any failure, an error naming every failed
+// variable and no values.
+func (h *Host) ResolveSecretReferences(ctx context.Context, secrets map[string]string) (map[string]string, error) {
+	names := make([]string, 0, len(secrets))
+	for name := range secrets {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	refs := make([]string, len(names))
+	for i, n := range names {
+		refs[i] = secrets[n]
+	}
+	vals, err := h.resolve(ctx, refs, names)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]string, len(names))
+	for _, n := range names {
+		out[n] = string(vals[secrets[n]])
+	}
+	return out, nil
+}
+
+// Resolve resolves references, all or nothing, keyed by reference.
+func (h *Host) Resolve(ctx context.Context, refs []string) (map[string][]byte, error) {
+	return h.resolve(ctx, refs, nil)
+}
+
+func (h *Host) resolve(ctx context.Context, refs, names []string) (map[string][]byte, error) {
+	if err := h.usable(); err != nil {
+		return nil, err
+	}
+	uniq := unique(refs)
+	failures := map[string]*provider.Error{}
+	out := make(map[string][]byte, len(uniq))
+
+	groups, err := h.route(ctx, uniq, failures)
+	if err != nil {
+		return nil, err
+	}
+	var (
+		mu      sync.Mutex
+		wg      sync.WaitGroup
+		callErr []error
+	)
+	for in, batch := range groups {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var resp provider.ResolveResponse
+			err := in.call(ctx, "Resolve", func(p provider.Provider) error {
+				var err error
+				resp, err = p.Resolve(ctx, provider.ResolveRequest{References: batch})
+				return err
+			})
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				callErr = append(callErr, err)
+				return
+			}
+			for _, r := range resp.Results {
+				switch {
+				case r.Err != nil:
+					failures[r.Reference] = r.Err
+				case r.Value == nil:
+					// Never pass an absent value off as an empty secret.
+					failures[r.Reference] = provider.Errorf(provider.CodeInternal, r.Reference, "provider returned neither a value nor an error")
+				default:
+					out[r.Reference] = r.Value
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if len(callErr) > 0 {
+		return nil, errors.Join(callErr...)
+	}
+	if len(failures) > 0 {
+		return nil, newResolveError(refs, names, failures)
+	}
+	return out, nil
+}
+
+// route assigns each reference to the provider that declared its scheme.
+func (h *Host) route(ctx context.Context, refs []string, failures map[string]*provider.Error) (map[*instance][]string, error) {
+	schemes, err := h.schemes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	groups := map[*instance][]string{}
+	for _, ref := range refs {
+		scheme, ok := schemeOf(ref)
+		in := schemes[scheme]
+		switch {
+		case !ok:
+			failures[ref] = provider.Errorf(provider.CodeInvalidReference, ref,
+				"not a secret reference: expected <scheme>://…, where scheme is one of %s", schemeList(schemes))
+		case in == nil:
+			failures[ref] = provider.Errorf(provider.CodeInvalidReference, ref,
+				"no configured provider handles %q references; configured schemes: %s", scheme, schemeList(schemes))
+		default:
+			groups[in] = append(groups[in], ref)
+		}
+	}
+	return groups, nil
+}
+
+// schemes starts every provider (concurrently) to learn the schemes each
+// declares. With one provider, that is simply its first start.
+func (h *Host) schemes(ctx context.Context) (map[string]*instance, error) {
+	errs := make([]error, len(h.providers))
+	var wg sync.WaitGroup
+	for i, in := range h.providers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = in.ready(ctx)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	out := map[string]*instance{}
+	for _, in := range h.providers {
+		for _, s := range in.schemes() {
+			if prev, dup := out[s]; dup {
+				return nil, fmt.Errorf("providers %q and %q both handle %q references; configure only one of them", prev.spec.Name, in.spec.Name, s)
+			}
+			out[s] = in
+		}
+	}
+	return out, nil
+}
+
+// Close stops every plugin. The Host is unusable afterwards.
+func (h *Host) Close() {
+	h.mu.Lock()
+	if h.closed {
+		h.mu.Unlock()
+		return
+	}
+	h.closed = true
+	h.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, in := range h.providers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			in.stop()
+		}()
+	}
+	wg.Wait()
+}
+
+func (h *Host) usable() error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return ErrClosed
+	}
+	return nil
+}
+
+func schemeOf(ref string) (string, bool) {
+	i := strings.Index(ref, "://")
+	if i <= 0 {
+		return "", false
+	}
+	return strings.ToLower(ref[:i]), true
+}
+
+func schemeList(m map[string]*instance) string {
+	s := make([]string, 0, len(m))
+	for k := range m {
+		s = append(s, k+"://")
+	}
+	sort.Strings(s)
+	return strings.Join(s, ", ")
+}
+
+func unique(refs []string) []string {
+	seen := make(map[string]bool, len(refs))
+	out := make([]string, 0, len(refs))
+	for _, r := range refs {
+		if !seen[r] {
+			seen[r] = true
+			out = append(out, r)
+		}
+	}
+	return out
+}

@@ -1,0 +1,388 @@
+package host_test
+
+import (
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/secrethost/secrethost/host"
+	"github.com/secrethost/secrethost/host/config"
+	"github.com/secrethost/secrethost/host/internal/testbin"
+	"github.com/secrethost/secrethost/host/launch"
+	"github.com/secrethost/secrethost/shared/plugin"
+	"github.com/secrethost/secrethost/shared/provider"
+)
+
+func TestMain(m *testing.M) {
+	if os.Getenv("SECRETHOST_TEST_HOST_HELPER") != "" {
+		hostHelper()
+		return
+	}
+	code := m.Run()
+	testbin.Cleanup()
+	os.Exit(code)
+}
+
+// pluginDir builds the example provider and the misbehaving test plugins.
+func pluginDir(t testing.TB) string {
+	dir := testbin.PluginDir()
+	testbin.Build(t, dir, "file", "./examples/file-provider", "")
+	testbin.Build(t, dir, "test", "./host/internal/testplugin", "")
+	for _, mode := range []string{"stdout", "crash", "shortbatch", "extra"} {
+		testbin.Build(t, dir, "test-"+mode, "./host/internal/testplugin", "-X main.mode="+mode)
+	}
+	return dir
+}
+
+func newHost(t *testing.T, providers ...config.Provider) *host.Host {
+	t.Helper()
+	for i := range providers {
+		if providers[i].Plugin == "" {
+			providers[i].Plugin = providers[i].Name
+		}
+		if providers[i].Pos == "" {
+			providers[i].Pos = "test.hcl:1:1"
+		}
+	}
+	h, err := host.New(&config.Config{Source: "test", Providers: providers},
+		host.WithPluginDir(pluginDir(t)),
+		host.WithLogger(hclog.New(&hclog.LoggerOptions{Level: hclog.Trace, Output: testWriter{t}})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.Close)
+	return h
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(b []byte) (int, error) {
+	w.t.Log(strings.TrimRight(string(b), "\n"))
+	return len(b), nil
+}
+
+func ctx(t *testing.T) context.Context {
+	c, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	return c
+}
+
+func TestResolveThroughExampleProvider(t *testing.T) {
+	secrets := t.TempDir()
+	os.WriteFile(filepath.Join(secrets, "db_password"), []byte("s3cret\nline2"), 0o600)
+	os.WriteFile(filepath.Join(secrets, "api_key"), []byte("key-123"), 0o600)
+	h := newHost(t, config.Provider{Name: "file", Config: map[string]string{"dir": secrets}})
+
+	got, err := h.ResolveSecretReferences(ctx(t), map[string]string{
+		"DB_PASSWORD": "file://db_password",
+		"API_KEY":     "file://api_key",
+		"API_KEY_2":   "file://api_key",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"DB_PASSWORD": "s3cret\nline2", "API_KEY": "key-123", "API_KEY_2": "key-123"}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %q, want %q", k, got[k], v)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("got %d values, want %d", len(got), len(want))
+	}
+
+	// All or nothing: one bad reference fails the call, names every
+	// failure, and returns no values.
+	got, err = h.ResolveSecretReferences(ctx(t), map[string]string{
+		"DB_PASSWORD": "file://db_password",
+		"MISSING":     "file://nope",
+		"BAD":         "file://../etc/passwd",
+		"OTHER":       "vault://x",
+	})
+	if got != nil {
+		t.Errorf("values returned despite failures: %v", got)
+	}
+	var rerr *host.ResolveError
+	if !errors.As(err, &rerr) {
+		t.Fatalf("error %v is not a *host.ResolveError", err)
+	}
+	if len(rerr.Failures) != 3 {
+		t.Errorf("want 3 failures, got %d: %v", len(rerr.Failures), err)
+	}
+	for _, want := range []string{"MISSING (file://nope): not_found", "BAD (file://../etc/passwd): invalid_reference", `OTHER (vault://x): invalid_reference: no configured provider handles "vault" references`} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+	if strings.Contains(err.Error(), "s3cret") {
+		t.Errorf("error leaks a secret value: %v", err)
+	}
+	if !errors.Is(err, provider.ErrNotFound) {
+		t.Errorf("errors.Is(err, ErrNotFound) = false")
+	}
+}
+
+func resolvePid(t *testing.T, h *host.Host) int {
+	t.Helper()
+	v, err := h.GetSecret(ctx(t), "test://pid")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, err := strconv.Atoi(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pid
+}
+
+func TestPluginReusedAndRestartedAfterKill(t *testing.T) {
+	h := newHost(t, config.Provider{Name: "test"})
+	pid := resolvePid(t, h)
+	if again := resolvePid(t, h); again != pid {
+		t.Fatalf("second call ran in a new process (%d, then %d): plugins must be reused", pid, again)
+	}
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	waitGone(t, pid)
+	next := resolvePid(t, h)
+	if next == pid {
+		t.Fatalf("pid unchanged after kill")
+	}
+}
+
+func TestCrashDuringCallRestartsThenReportsSecondCrash(t *testing.T) {
+	h := newHost(t, config.Provider{Name: "test"})
+	first := resolvePid(t, h)
+	_, err := h.GetSecret(ctx(t), "test://panic")
+	if !errors.Is(err, host.ErrCrashed) {
+		t.Fatalf("want ErrCrashed after two crashes, got %v", err)
+	}
+	if !strings.Contains(err.Error(), "testplugin: asked to panic") {
+		t.Errorf("error lacks the plugin's last stderr lines: %v", err)
+	}
+	// The host recovers for the next call.
+	if pid := resolvePid(t, h); pid == first {
+		t.Errorf("plugin was not replaced")
+	}
+}
+
+func TestDeadlineKillsHungPlugin(t *testing.T) {
+	h := newHost(t, config.Provider{Name: "test"})
+	pid := resolvePid(t, h)
+	c, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, err := h.GetSecret(c, "test://hang")
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("want DeadlineExceeded, got %v", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("call took %s; the deadline was 500ms", d)
+	}
+	waitGone(t, pid)
+	if next := resolvePid(t, h); next == pid {
+		t.Errorf("hung plugin still in use")
+	}
+}
+
+func TestChecksumMismatchIsNeverExecuted(t *testing.T) {
+	dir := t.TempDir()
+	marker := filepath.Join(dir, "executed")
+	script := filepath.Join(dir, "pinned")
+	os.WriteFile(script, []byte("#!/bin/sh\ntouch "+marker+"\n"), 0o755)
+	wrong := sha256.Sum256([]byte("something else"))
+	h, err := host.New(&config.Config{Providers: []config.Provider{{
+		Name: "pinned", Plugin: "pinned", SHA256: hex.EncodeToString(wrong[:]), Pos: "config.hcl:3:1",
+	}}}, host.WithPluginDir(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	_, err = h.GetSecret(ctx(t), "x://y")
+	if !errors.Is(err, launch.ErrChecksum) {
+		t.Fatalf("want ErrChecksum, got %v", err)
+	}
+	for _, want := range []string{`provider "pinned" (config.hcl:3:1)`, "sha256 pin", "not executed"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q: %v", want, err)
+		}
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Fatal("the pinned binary ran despite its checksum mismatch")
+	}
+
+	// The right pin launches it (and the same host config restarts it with
+	// a fresh SecureConfig every time).
+	sum := sha256Of(t, filepath.Join(pluginDir(t), "test"))
+	h2 := newHost(t, config.Provider{Name: "test", SHA256: sum})
+	pid := resolvePid(t, h2)
+	syscall.Kill(pid, syscall.SIGKILL)
+	waitGone(t, pid)
+	resolvePid(t, h2)
+}
+
+func sha256Of(t *testing.T, path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := sha256.Sum256(b)
+	return hex.EncodeToString(s[:])
+}
+
+func TestPluginSeesNoHostEnvironment(t *testing.T) {
+	t.Setenv("HOST_ONLY_SECRET", "do-not-leak-4711")
+	t.Setenv("TEST_TOKEN", "declared-token-0815")
+	t.Setenv("UNDECLARED", "x")
+	h := newHost(t, config.Provider{Name: "test", ConfigFromEnv: true})
+	env, err := h.GetSecret(ctx(t), "test://env")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid := resolvePid(t, h)
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	for _, blob := range []string{env, string(raw), string(cmdline)} {
+		for _, leak := range []string{"do-not-leak-4711", "declared-token-0815", "UNDECLARED", "PATH=", "HOME="} {
+			if strings.Contains(blob, leak) {
+				t.Errorf("plugin environment or argv contains %q", leak)
+			}
+		}
+	}
+	for _, kv := range strings.Split(env, "\x00") {
+		name, _, _ := strings.Cut(kv, "=")
+		if name != plugin.LogLevelEnv && name != plugin.Handshake.MagicCookieKey && !strings.HasPrefix(name, "PLUGIN_") {
+			t.Errorf("unexpected variable in the plugin's environment: %s", name)
+		}
+	}
+}
+
+func TestStartupFailuresAreReadable(t *testing.T) {
+	cases := map[string]string{
+		"test-stdout": "hello from a plugin that prints before its handshake",
+		"test-crash":  "cannot open the backend's state directory",
+	}
+	for name, want := range cases {
+		t.Run(name, func(t *testing.T) {
+			h := newHost(t, config.Provider{Name: name})
+			_, err := h.GetSecret(ctx(t), "test://a")
+			if !errors.Is(err, launch.ErrStart) {
+				t.Fatalf("want ErrStart, got %v", err)
+			}
+			if !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), name) {
+				t.Errorf("error should name the plugin and quote %q:\n%v", want, err)
+			}
+		})
+	}
+}
+
+func TestBrokenBatchesAreProtocolErrors(t *testing.T) {
+	for _, name := range []string{"test-shortbatch", "test-extra"} {
+		t.Run(name, func(t *testing.T) {
+			h := newHost(t, config.Provider{Name: name})
+			v, err := h.GetSecrets(ctx(t), []string{"test://a", "test://b"})
+			if !errors.Is(err, plugin.ErrProtocol) || v != nil {
+				t.Fatalf("want ErrProtocol and no values, got %v, %v", v, err)
+			}
+		})
+	}
+}
+
+func TestConfigureErrorNamesProvider(t *testing.T) {
+	h := newHost(t, config.Provider{Name: "test", Pos: "config.hcl:9:1", Config: map[string]string{"fail": "1"}})
+	_, err := h.GetSecret(ctx(t), "test://a")
+	if !errors.Is(err, provider.ErrInvalidConfig) || !strings.Contains(err.Error(), `provider "test" (config.hcl:9:1)`) {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func waitGone(t *testing.T, pid int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		if !alive(pid) {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("process %d still alive", pid)
+}
+
+// alive treats zombies as dead: a killed plugin whose parent has not
+// reaped it yet runs no code.
+func alive(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	fields := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+	return len(fields) > 0 && fields[0] != "Z"
+}
+
+// TestSIGKILLedHostLeavesNoPlugin runs a host in a child process, kills it
+// with SIGKILL (no cleanup code can run), and checks the plugin died too.
+func TestSIGKILLedHostLeavesNoPlugin(t *testing.T) {
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "SECRETHOST_TEST_HOST_HELPER=1", "SECRETHOST_TEST_PLUGIN_DIR="+pluginDir(t))
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		cmd.Process.Kill()
+		t.Fatalf("helper: %v", err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(line))
+	if err != nil {
+		cmd.Process.Kill()
+		t.Fatalf("helper said %q", line)
+	}
+	if !alive(pid) {
+		t.Fatalf("plugin %d not running while its host is", pid)
+	}
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+	waitGone(t, pid)
+}
+
+func hostHelper() {
+	h, err := host.New(&config.Config{Providers: []config.Provider{{Name: "test", Plugin: "test", Pos: "helper"}}},
+		host.WithPluginDir(os.Getenv("SECRETHOST_TEST_PLUGIN_DIR")))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	pid, err := h.GetSecret(context.Background(), "test://pid")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	fmt.Println(pid)
+	// Keep resolving so the host is busy when it is killed; never Close.
+	for {
+		time.Sleep(50 * time.Millisecond)
+		h.GetSecret(context.Background(), "test://pid")
+	}
+}

@@ -1,0 +1,184 @@
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"sync"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/secrethost/secrethost/host/catalog"
+	"github.com/secrethost/secrethost/host/config"
+	"github.com/secrethost/secrethost/host/launch"
+	"github.com/secrethost/secrethost/shared/plugin"
+	"github.com/secrethost/secrethost/shared/provider"
+)
+
+// ErrCrashed: a plugin crashed, was restarted, and crashed again.
+var ErrCrashed = errors.New("plugin crashed again after a restart")
+
+// instance is one configured provider and, once started, its process.
+type instance struct {
+	spec config.Provider
+	pin  []byte
+	host *Host
+	log  hclog.Logger
+
+	mu   sync.Mutex
+	proc *launch.Process
+	info provider.InfoResponse
+}
+
+// ready returns a started, configured process, starting one if there is
+// none or the last one exited. Concurrent callers share one start.
+func (in *instance) ready(ctx context.Context) (*launch.Process, error) {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.proc != nil {
+		select {
+		case <-in.proc.Done():
+			in.log.Warn("plugin exited; starting it again")
+			in.proc.Kill()
+			in.proc = nil
+		default:
+			return in.proc, nil
+		}
+	}
+	if err := in.host.usable(); err != nil {
+		return nil, err
+	}
+	proc, info, err := in.start(ctx)
+	if err != nil {
+		return nil, err
+	}
+	in.proc, in.info = proc, info
+	return proc, nil
+}
+
+func (in *instance) start(ctx context.Context) (*launch.Process, provider.InfoResponse, error) {
+	var info provider.InfoResponse
+	path, err := catalog.Locate(in.host.pluginDir, in.spec.Plugin)
+	if err != nil {
+		return nil, info, in.errorf("%w", err)
+	}
+	proc, err := launch.Start(ctx, launch.Spec{
+		Name:     in.spec.Name,
+		Path:     path,
+		SHA256:   in.pin,
+		LogLevel: in.host.log.GetLevel(),
+		Logger:   in.log,
+	})
+	if err != nil {
+		return nil, info, in.errorf("%w", err)
+	}
+	fail := func(err error) (*launch.Process, provider.InfoResponse, error) {
+		proc.Kill()
+		return nil, info, err
+	}
+	info, err = proc.Provider.GetInfo(ctx, provider.InfoRequest{})
+	if err != nil {
+		return fail(in.errorf("GetInfo: %w", err))
+	}
+	if info.ProtocolVersion != provider.ProtocolVersion {
+		return fail(in.errorf("plugin speaks protocol %d, this host speaks %d", info.ProtocolVersion, provider.ProtocolVersion))
+	}
+	resp, err := proc.Provider.Configure(ctx, provider.ConfigureRequest{Config: in.configFor(info)})
+	if err != nil {
+		return fail(in.errorf("configuration rejected: %w", err))
+	}
+	for _, w := range resp.Warnings {
+		in.log.Warn(w)
+	}
+	in.log.Debug("plugin started", "pid", proc.Pid(), "plugin_version", info.Version, "schemes", info.Schemes)
+	return proc, info, nil
+}
+
+// configFor builds the Configure map: declared environment variables first
+// (config_from_env), then the explicit config map on top. Only declared
+// names are read, so the plugin never sees the rest of the environment.
+func (in *instance) configFor(info provider.InfoResponse) map[string]string {
+	cfg := map[string]string{}
+	if in.spec.ConfigFromEnv {
+		for _, attr := range info.ConfigSchema {
+			if v, ok := in.host.lookupEnv(attr.Name); ok && v != "" {
+				cfg[attr.Name] = v
+			}
+		}
+	}
+	maps.Copy(cfg, in.spec.Config)
+	return cfg
+}
+
+func (in *instance) schemes() []string {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	return in.info.Schemes
+}
+
+// call runs fn against the plugin. A plugin found dead is restarted once; if
+// the fresh process dies too, the error says so. A call that ran out of time
+// takes the process down with it, since a plugin that ignores its deadline
+// may be stuck for good.
+func (in *instance) call(ctx context.Context, method string, fn func(provider.Provider) error) error {
+	for attempt := 0; ; attempt++ {
+		proc, err := in.ready(ctx)
+		if err != nil {
+			return err
+		}
+		err = fn(proc.Provider)
+		switch {
+		case err == nil:
+			return nil
+		case errors.Is(err, plugin.ErrPluginUnavailable):
+			tail := proc.StderrTail()
+			in.discard(proc)
+			if attempt == 0 && ctx.Err() == nil {
+				in.log.Warn("plugin stopped responding; restarting it", "method", method)
+				continue
+			}
+			msg := in.errorf("%s: %w", method, ErrCrashed)
+			if tail != "" {
+				msg = fmt.Errorf("%w\nlast lines of the plugin's stderr:\n%s", msg, tail)
+			}
+			return msg
+		case ctx.Err() != nil:
+			in.log.Warn("call exceeded its deadline; stopping the plugin", "method", method)
+			in.discard(proc)
+			return in.errorf("%s: %w", method, ctx.Err())
+		default:
+			return in.errorf("%s: %w", method, err)
+		}
+	}
+}
+
+// discard kills proc unless another caller already replaced it.
+func (in *instance) discard(proc *launch.Process) {
+	in.mu.Lock()
+	if in.proc == proc {
+		in.proc = nil
+	}
+	in.mu.Unlock()
+	proc.Kill()
+}
+
+func (in *instance) stop() {
+	in.mu.Lock()
+	proc := in.proc
+	in.proc = nil
+	in.mu.Unlock()
+	if proc == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), launch.CloseTimeout)
+	defer cancel()
+	if err := proc.Provider.Close(ctx); err != nil {
+		in.log.Debug("plugin Close failed", "error", err)
+	}
+	proc.Kill()
+}
+
+func (in *instance) errorf(format string, args ...any) error {
+	return fmt.Errorf("provider %q (%s): %w", in.spec.Name, in.spec.Pos, fmt.Errorf(format, args...))
+}

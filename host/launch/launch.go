@@ -1,0 +1,155 @@
+// Package launch starts one plugin process the safe way: gRPC only with
+// AutoMTLS, no shell, none of the host's environment, an optional sha256
+// pin checked before exec, a start timeout, and on Linux a parent-death
+// signal so that no plugin outlives its host.
+package launch
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+	goplugin "github.com/hashicorp/go-plugin"
+
+	"github.com/secrethost/secrethost/shared/plugin"
+	"github.com/secrethost/secrethost/shared/provider"
+)
+
+// DefaultStartTimeout bounds exec + handshake. A healthy plugin needs tens of
+// milliseconds; the margin is for loaded CI machines.
+const DefaultStartTimeout = 20 * time.Second
+
+// CloseTimeout bounds the polite Close call before the process is killed.
+const CloseTimeout = 2 * time.Second
+
+// ErrChecksum: the binary does not match its pin; it was not executed.
+var ErrChecksum = errors.New("plugin binary does not match its sha256 pin")
+
+// ErrStart: the plugin failed during start-up.
+var ErrStart = errors.New("plugin failed to start")
+
+// Spec says what to launch.
+type Spec struct {
+	Name         string // provider instance name, for logs and errors
+	Path         string // absolute path, already checked by package catalog
+	SHA256       []byte // optional pin
+	LogLevel     hclog.Level
+	StartTimeout time.Duration
+	Logger       hclog.Logger
+}
+
+// Process is one running plugin.
+type Process struct {
+	Provider provider.Provider
+	client   *goplugin.Client
+	stderr   *tail
+	done     <-chan struct{} // closed by go-plugin when the process exits
+	exited   chan struct{}
+}
+
+// Start launches the plugin and completes the handshake. ctx bounds the
+// start; cancelling it later does not stop the plugin (Kill does).
+func Start(ctx context.Context, spec Spec) (*Process, error) {
+	if spec.StartTimeout <= 0 {
+		spec.StartTimeout = DefaultStartTimeout
+	}
+	if d, ok := ctx.Deadline(); ok && time.Until(d) < spec.StartTimeout {
+		spec.StartTimeout = max(time.Until(d), time.Millisecond)
+	}
+	logger := spec.Logger
+	if logger == nil {
+		logger = hclog.NewNullLogger()
+	}
+	stderr := newTail(20)
+
+	cmd := exec.Command(spec.Path)
+	// Only what the plugin needs: its log level. Tokens reach it through
+	// Configure, never through the environment or argv.
+	cmd.Env = []string{plugin.LogLevelEnv + "=" + strings.ToLower(spec.LogLevel.String())}
+	cmd.Dir = filepath.Dir(spec.Path)
+	setParentDeathSignal(cmd)
+
+	var secure *goplugin.SecureConfig
+	if len(spec.SHA256) > 0 {
+		// Fresh per launch: SecureConfig's hash is stateful, so reusing one
+		// would fail the check on the first restart.
+		secure = &goplugin.SecureConfig{Checksum: spec.SHA256, Hash: sha256.New()}
+	}
+
+	client := goplugin.NewClient(&goplugin.ClientConfig{
+		HandshakeConfig:  plugin.Handshake,
+		VersionedPlugins: plugin.VersionedPlugins(nil),
+		AllowedProtocols: []goplugin.Protocol{goplugin.ProtocolGRPC},
+		Cmd:              cmd,
+		SkipHostEnv:      true,
+		AutoMTLS:         true,
+		SecureConfig:     secure,
+		StartTimeout:     spec.StartTimeout,
+		Logger:           logger,
+		Stderr:           stderr,
+	})
+
+	p := &Process{client: client, stderr: stderr, exited: make(chan struct{})}
+	if err := p.start(); err != nil {
+		client.Kill()
+		if errors.Is(err, goplugin.ErrChecksumsDoNotMatch) {
+			return nil, fmt.Errorf("plugin %q (%s): %w; it was not executed", spec.Name, spec.Path, ErrChecksum)
+		}
+		return nil, p.startError(spec, err)
+	}
+	return p, nil
+}
+
+func (p *Process) startError(spec Spec, err error) error {
+	msg := fmt.Sprintf("plugin %q (%s): %v", spec.Name, spec.Path, err)
+	if lines := p.stderr.String(); lines != "" {
+		msg += "\nlast lines of the plugin's stderr:\n" + lines
+	}
+	return fmt.Errorf("%w: %s", ErrStart, msg)
+}
+
+// Exited reports whether the plugin process has ended.
+func (p *Process) Exited() bool { return p.client.Exited() }
+
+// Pid is the plugin's process ID, or 0 before start.
+func (p *Process) Pid() int {
+	if rc := p.client.ReattachConfig(); rc != nil {
+		return rc.Pid
+	}
+	return 0
+}
+
+// connect completes the handshake and dispenses the provider client.
+func (p *Process) connect() error {
+	rpc, err := p.client.Client()
+	if err != nil {
+		return err
+	}
+	raw, err := rpc.Dispense(plugin.PluginName)
+	if err != nil {
+		return err
+	}
+	c, ok := raw.(*plugin.Client)
+	if !ok {
+		return fmt.Errorf("unexpected plugin client type %T", raw)
+	}
+	p.Provider = c
+	p.done = c.Done()
+	return nil
+}
+
+// Done is closed when the plugin process has exited.
+func (p *Process) Done() <-chan struct{} { return p.exited }
+
+// StderrTail returns the last lines the plugin wrote to stderr.
+func (p *Process) StderrTail() string { return p.stderr.String() }
+
+// Kill asks the plugin to shut down, then force-kills it after go-plugin's
+// grace period. Safe to call more than once.
+func (p *Process) Kill() { p.client.Kill() }

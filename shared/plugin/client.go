@@ -1,0 +1,143 @@
+package plugin
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	pb "github.com/secrethost/secrethost/shared/internal/providerv1"
+	"github.com/secrethost/secrethost/shared/provider"
+)
+
+// ErrPluginUnavailable means the plugin process did not answer: it exited,
+// crashed or closed its connection. The host reacts by restarting it.
+var ErrPluginUnavailable = errors.New("plugin is not responding (it may have crashed)")
+
+// ErrProtocol means the plugin answered in a way the contract forbids, such
+// as a result for a reference it was not asked about.
+var ErrProtocol = errors.New("plugin broke the provider protocol")
+
+// Client is the host-side adapter: a provider.Provider backed by a plugin
+// process over gRPC.
+type Client struct {
+	rpc  pb.ProviderServiceClient
+	done context.Context // cancelled when the plugin process exits
+}
+
+var _ provider.Provider = (*Client)(nil)
+
+func (c *Client) GetInfo(ctx context.Context, _ provider.InfoRequest) (provider.InfoResponse, error) {
+	resp, err := c.rpc.GetInfo(ctx, &pb.GetInfoRequest{})
+	if err != nil {
+		return provider.InfoResponse{}, c.transportError("GetInfo", err)
+	}
+	if err := callError(resp.GetError()); err != nil {
+		return provider.InfoResponse{}, err
+	}
+	return infoFromProto(resp), nil
+}
+
+func (c *Client) Configure(ctx context.Context, req provider.ConfigureRequest) (provider.ConfigureResponse, error) {
+	resp, err := c.rpc.Configure(ctx, &pb.ConfigureRequest{Config: req.Config})
+	if err != nil {
+		return provider.ConfigureResponse{}, c.transportError("Configure", err)
+	}
+	if err := callError(resp.GetError()); err != nil {
+		return provider.ConfigureResponse{}, err
+	}
+	return provider.ConfigureResponse{Warnings: resp.GetWarnings()}, nil
+}
+
+func (c *Client) Validate(ctx context.Context, req provider.ValidateRequest) (provider.ValidateResponse, error) {
+	resp, err := c.rpc.Validate(ctx, &pb.ValidateRequest{References: req.References})
+	if err != nil {
+		return provider.ValidateResponse{}, c.transportError("Validate", err)
+	}
+	if err := callError(resp.GetError()); err != nil {
+		return provider.ValidateResponse{}, err
+	}
+	out := validateFromProto(resp)
+	refs := make([]string, len(out.Results))
+	for i, r := range out.Results {
+		refs[i] = r.Reference
+	}
+	if err := checkBatch("Validate", req.References, refs); err != nil {
+		return provider.ValidateResponse{}, err
+	}
+	return out, nil
+}
+
+func (c *Client) Resolve(ctx context.Context, req provider.ResolveRequest) (provider.ResolveResponse, error) {
+	resp, err := c.rpc.Resolve(ctx, &pb.ResolveRequest{References: req.References})
+	if err != nil {
+		return provider.ResolveResponse{}, c.transportError("Resolve", err)
+	}
+	if err := callError(resp.GetError()); err != nil {
+		return provider.ResolveResponse{}, err
+	}
+	out := resolveFromProto(resp)
+	refs := make([]string, len(out.Results))
+	for i, r := range out.Results {
+		refs[i] = r.Reference
+	}
+	if err := checkBatch("Resolve", req.References, refs); err != nil {
+		return provider.ResolveResponse{}, err
+	}
+	return out, nil
+}
+
+func (c *Client) Check(ctx context.Context, _ provider.CheckRequest) (provider.CheckResponse, error) {
+	resp, err := c.rpc.Check(ctx, &pb.CheckRequest{})
+	if err != nil {
+		return provider.CheckResponse{}, c.transportError("Check", err)
+	}
+	if err := callError(resp.GetError()); err != nil {
+		return provider.CheckResponse{}, err
+	}
+	return checkFromProto(resp), nil
+}
+
+func (c *Client) Close(ctx context.Context) error {
+	resp, err := c.rpc.Close(ctx, &pb.CloseRequest{})
+	if err != nil {
+		return c.transportError("Close", err)
+	}
+	return callError(resp.GetError())
+}
+
+// checkBatch enforces "one result per reference, in order" on the host side,
+// so a buggy plugin cannot shift values onto the wrong variables.
+func checkBatch(method string, asked, got []string) error {
+	if len(asked) != len(got) {
+		return fmt.Errorf("%w: %s returned %d results for %d references", ErrProtocol, method, len(got), len(asked))
+	}
+	for i := range asked {
+		if asked[i] != got[i] {
+			return fmt.Errorf("%w: %s result %d is for %q, but %q was asked", ErrProtocol, method, i+1, got[i], asked[i])
+		}
+	}
+	return nil
+}
+
+// transportError translates a gRPC failure once, here, so that callers deal
+// in context errors and ErrPluginUnavailable rather than status codes.
+func (c *Client) transportError(method string, err error) error {
+	if c.done != nil && c.done.Err() != nil {
+		return fmt.Errorf("%s: %w", method, ErrPluginUnavailable)
+	}
+	switch status.Code(err) {
+	case codes.DeadlineExceeded:
+		return fmt.Errorf("%s: %w", method, context.DeadlineExceeded)
+	case codes.Canceled:
+		return fmt.Errorf("%s: %w", method, context.Canceled)
+	case codes.Unavailable:
+		return fmt.Errorf("%s: %w", method, ErrPluginUnavailable)
+	}
+	return fmt.Errorf("%s: %w: %s", method, ErrProtocol, status.Convert(err).Message())
+}
+
+// Done is closed when the plugin process behind this client has exited.
+func (c *Client) Done() <-chan struct{} { return c.done.Done() }

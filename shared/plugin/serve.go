@@ -1,0 +1,73 @@
+package plugin
+
+import (
+	"os"
+	"sync"
+
+	"github.com/hashicorp/go-hclog"
+	goplugin "github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
+
+	"github.com/secrethost/secrethost/shared/provider"
+)
+
+// maxMessageSize raises gRPC's 4 MB default on the plugin side: a batch of
+// certificates or files can exceed it, and both ends are local processes we
+// trust, so a message this size is a batch, not an attack.
+const maxMessageSize = 256 << 20
+
+// ServeOpt configures Serve.
+type ServeOpt func(*serveConfig)
+
+type serveConfig struct {
+	logger hclog.Logger
+}
+
+// WithLogger replaces the default plugin logger.
+func WithLogger(l hclog.Logger) ServeOpt {
+	return func(c *serveConfig) { c.logger = l }
+}
+
+var (
+	loggerOnce sync.Once
+	logger     hclog.Logger
+)
+
+// Logger returns the plugin process's logger: JSON lines on stderr, which
+// the host re-emits under the provider's name with their own level. The
+// level comes from the host through LogLevelEnv. Never log secret values.
+func Logger() hclog.Logger {
+	loggerOnce.Do(func() {
+		level := hclog.LevelFromString(os.Getenv(LogLevelEnv))
+		if level == hclog.NoLevel {
+			level = hclog.Info
+		}
+		logger = hclog.New(&hclog.LoggerOptions{
+			Level:      level,
+			Output:     os.Stderr,
+			JSONFormat: true,
+		})
+	})
+	return logger
+}
+
+// Serve runs p as a secrethost plugin and blocks until the host closes it.
+// Run directly, without a host, it explains that it is a plugin and exits.
+func Serve(p provider.Provider, opts ...ServeOpt) {
+	cfg := serveConfig{}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if cfg.logger == nil {
+		cfg.logger = Logger()
+	}
+	goplugin.Serve(&goplugin.ServeConfig{
+		HandshakeConfig:  Handshake,
+		VersionedPlugins: VersionedPlugins(p),
+		GRPCServer: func(opts []grpc.ServerOption) *grpc.Server {
+			opts = append(opts, grpc.MaxRecvMsgSize(maxMessageSize), grpc.MaxSendMsgSize(maxMessageSize))
+			return grpc.NewServer(opts...)
+		},
+		Logger: cfg.logger,
+	})
+}
