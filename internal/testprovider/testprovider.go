@@ -1,0 +1,93 @@
+// Package testprovider is a deliberately misbehaving provider for the
+// host's end-to-end tests and benchmarks, served by host/internal/testplugin.
+package testprovider
+
+import (
+	"context"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/secrethost/secrethost/shared/provider"
+)
+
+// Provider is a provider that misbehaves on request: references name the
+// misbehaviour (test://panic, test://hang, test://exit, test://env, ...).
+type Provider struct {
+	mode   string
+	prefix string
+}
+
+// New returns a Provider; mode "shortbatch" drops a result from every batch
+// and "extra" answers a reference that was not asked.
+func New(mode string) *Provider { return &Provider{mode: mode} }
+
+var _ provider.Provider = (*Provider)(nil)
+
+func (p *Provider) GetInfo(context.Context, provider.InfoRequest) (provider.InfoResponse, error) {
+	return provider.InfoResponse{Name: "test", Version: "0.0.1", Schemes: []string{"test"},
+		ConfigSchema: []provider.ConfigAttribute{
+			{Name: "prefix", Description: "prefix of every value"},
+			{Name: "TEST_TOKEN", Description: "a token", Sensitive: true},
+		}}, nil
+}
+
+func (p *Provider) Configure(_ context.Context, req provider.ConfigureRequest) (provider.ConfigureResponse, error) {
+	if req.Config["fail"] != "" {
+		return provider.ConfigureResponse{}, provider.Errorf(provider.CodeInvalidConfig, "", "fail is set")
+	}
+	p.prefix = req.Config["prefix"]
+	return provider.ConfigureResponse{}, nil
+}
+
+func (p *Provider) Validate(_ context.Context, req provider.ValidateRequest) (provider.ValidateResponse, error) {
+	var resp provider.ValidateResponse
+	for _, ref := range req.References {
+		resp.Results = append(resp.Results, provider.ValidateResult{Reference: ref})
+	}
+	return resp, nil
+}
+
+func (p *Provider) Resolve(ctx context.Context, req provider.ResolveRequest) (provider.ResolveResponse, error) {
+	var resp provider.ResolveResponse
+	for _, ref := range req.References {
+		name := strings.TrimPrefix(ref, "test://")
+		res := provider.ResolveResult{Reference: ref}
+		switch {
+		case name == "panic":
+			panic("testplugin: asked to panic")
+		case name == "exit":
+			os.Exit(3)
+		case name == "hang":
+			<-make(chan struct{}) // ignores its deadline on purpose
+		case name == "slow":
+			select {
+			case <-time.After(5 * time.Second):
+			case <-ctx.Done():
+			}
+		case name == "env":
+			res.Value = []byte(strings.Join(os.Environ(), "\x00"))
+		case name == "pid":
+			res.Value = []byte(strconv.Itoa(os.Getpid()))
+		case strings.HasPrefix(name, "missing"):
+			res.Err = provider.Errorf(provider.CodeNotFound, ref, "no secret %q", name)
+		default:
+			res.Value = []byte(p.prefix + name)
+		}
+		resp.Results = append(resp.Results, res)
+	}
+	switch p.mode {
+	case "shortbatch":
+		resp.Results = resp.Results[:len(resp.Results)-1]
+	case "extra":
+		resp.Results[0].Reference = "test://not-asked"
+	}
+	return resp, nil
+}
+
+func (p *Provider) Check(context.Context, provider.CheckRequest) (provider.CheckResponse, error) {
+	return provider.CheckResponse{Healthy: true}, nil
+}
+
+func (p *Provider) Close(context.Context) error { return nil }
