@@ -1,0 +1,593 @@
+// Package config loads and validates the secrethost configuration: an HCL
+// file that names the provider plugins to run and how to configure them.
+//
+// A file looks like this (see config.hcl at the repository root, which is
+// identical to the built-in default, for a commented version):
+//
+//	plugin_dir = "bin/plugins"          # optional; relative to this file
+//	log_level  = "info"                 # optional
+//	select     = env("SECRET_PROVIDER", "")
+//
+//	provider "onepassword-connect" {
+//	  plugin          = "onepassword-connect"   # default: the label
+//	  sha256          = "9f86d0..."             # optional pin
+//	  select          = "1password"             # default: the label
+//	  enabled         = env("OP_CONNECT_HOST", "") != ""
+//	  config_from_env = true
+//	  config = {
+//	    SECRET_PROVIDER_CONNECT_TOKEN = file("/run/secrets/op_connect_token")
+//	  }
+//	}
+//
+// Expressions may call env(name), env(name, default), file(path),
+// trimspace, lower, upper and coalesce. Values obtained through env() and
+// file() are treated as secrets: no error produced by this package contains
+// them (see Error and SelectionError for the one documented exception).
+//
+// Load, LoadDefault and Resolve return *Error for a file that is invalid
+// (each problem with "file:line:col" and a source snippet) and
+// *SelectionError when the file is valid but the environment selects no
+// usable provider.
+package config
+
+import (
+	_ "embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclparse"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+	"github.com/zclconf/go-cty/cty/convert"
+)
+
+// defaultHCL is the built-in configuration ("doco-cd environment mode").
+// The repository's config.hcl is byte-identical to it.
+//
+//go:embed default.hcl
+var defaultHCL []byte
+
+const (
+	// BuiltinSource is Config.Source for the built-in default.
+	BuiltinSource = "built-in default"
+	// BuiltinFilename is the file name diagnostics use for the built-in
+	// default.
+	BuiltinFilename = "<built-in default>"
+	// EnvConfigPath names the environment variable that points at the
+	// configuration file when --config is not given.
+	EnvConfigPath = "SECRETHOST_CONFIG"
+	// DefaultFileName is looked up in the working directory when neither
+	// --config nor SECRETHOST_CONFIG is set.
+	DefaultFileName = "config.hcl"
+)
+
+// LogLevels are the accepted values of log_level.
+var LogLevels = []string{"trace", "debug", "info", "warn", "error", "off"}
+
+// Config is a loaded, validated configuration.
+type Config struct {
+	// Source is the path the configuration was loaded from (as given), or
+	// BuiltinSource.
+	Source string
+	// PluginDir is the absolute plugin directory, or "" when the file does
+	// not set one (the host then picks its own default).
+	PluginDir string
+	// LogLevel is one of LogLevels, or "" when not set.
+	LogLevel string
+	// Providers are the active providers (enabled and, if the file has a
+	// top-level select, selected), in file order. Never empty.
+	Providers []Provider
+}
+
+// Provider is one active provider block.
+type Provider struct {
+	Name   string // the block label; unique
+	Plugin string // binary name inside PluginDir (or an absolute path); never contains ".."
+	SHA256 string // lowercase hex, or "" when not pinned
+	Select string // the selector value this provider answers to
+	// ConfigFromEnv asks the host to fill the plugin's configuration from
+	// the environment variables the plugin declares in its schema.
+	ConfigFromEnv bool
+	// Config holds the config map with null entries dropped and numbers and
+	// bools converted to strings. Never nil. Values may be secrets.
+	Config map[string]string
+	// Pos is "file:line:col" of the provider block.
+	Pos string
+}
+
+// Locate finds the configuration file: the --config flag value if not
+// empty, else $SECRETHOST_CONFIG if not empty, else ./config.hcl if it exists.
+// Otherwise it reports builtin = true. It does not check that a path from the
+// flag or the environment exists: Load reports that.
+func Locate(flagPath string, lookupEnv func(string) (string, bool)) (path string, builtin bool) {
+	path, _, builtin = locate(flagPath, orOS(lookupEnv))
+	return path, builtin
+}
+
+func locate(flagPath string, lookupEnv func(string) (string, bool)) (path, origin string, builtin bool) {
+	if flagPath != "" {
+		return flagPath, "--config", false
+	}
+	if v, ok := lookupEnv(EnvConfigPath); ok && v != "" {
+		return v, EnvConfigPath, false
+	}
+	// Anything but "does not exist" (a permission problem, a directory)
+	// counts as present, so Load reports it instead of silently using the
+	// built-in default.
+	if _, err := os.Stat(DefaultFileName); err == nil || !errors.Is(err, fs.ErrNotExist) {
+		return DefaultFileName, "", false
+	}
+	return "", "", true
+}
+
+// Resolve locates the configuration (see Locate) and loads it. A file named
+// by --config or SECRETHOST_CONFIG that does not exist is an error.
+// A nil lookupEnv means os.LookupEnv.
+func Resolve(flagPath string, lookupEnv func(string) (string, bool)) (*Config, error) {
+	lookupEnv = orOS(lookupEnv)
+	path, origin, builtin := locate(flagPath, lookupEnv)
+	if builtin {
+		return LoadDefault(lookupEnv)
+	}
+	return load(path, origin, lookupEnv)
+}
+
+// Load reads, evaluates and validates the configuration file at path.
+// Relative paths in it (plugin_dir, file()) are relative to its directory.
+// A nil lookupEnv means os.LookupEnv.
+func Load(path string, lookupEnv func(string) (string, bool)) (*Config, error) {
+	return load(path, "", orOS(lookupEnv))
+}
+
+// LoadDefault evaluates the built-in default configuration. Relative file()
+// paths in it would be relative to the working directory.
+// A nil lookupEnv means os.LookupEnv.
+func LoadDefault(lookupEnv func(string) (string, bool)) (*Config, error) {
+	return parse(defaultHCL, BuiltinFilename, BuiltinSource, "", orOS(lookupEnv))
+}
+
+// maxConfigSize bounds the configuration file.
+const maxConfigSize = 4 << 20
+
+func load(path, origin string, lookupEnv func(string) (string, bool)) (*Config, error) {
+	from := ""
+	if origin != "" {
+		from = " (from " + origin + ")"
+	}
+	src, err := readLimited(path, maxConfigSize)
+	if err != nil {
+		return nil, fmt.Errorf("config file %q%s: %w", path, from, err)
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("config file %q%s: %w", path, from, err)
+	}
+	return parse(src, path, path, filepath.Dir(abs), lookupEnv)
+}
+
+func orOS(lookupEnv func(string) (string, bool)) func(string) (string, bool) {
+	if lookupEnv == nil {
+		return os.LookupEnv
+	}
+	return lookupEnv
+}
+
+// fileSchema is the top level of the file after structural decoding.
+// Every attribute is kept unevaluated and evaluated by hand, so that a
+// failing function call gives one diagnostic instead of two, and so that
+// sensitive marks can be inspected.
+//
+// Structure is decoded with hcl.BodySchema (what gohcl does underneath):
+// gohcl imports hclwrite, whose dependency github.com/google/go-cmp is not in
+// go.sum. Unknown arguments and blocks, missing labels and repeated
+// attributes are reported by HCL itself, with source ranges.
+type fileSchema struct {
+	PluginDir *hcl.Attribute
+	LogLevel  *hcl.Attribute
+	Select    *hcl.Attribute
+	Providers []providerSchema
+}
+
+type providerSchema struct {
+	Name      string
+	NameRange hcl.Range
+	DefRange  hcl.Range
+
+	Plugin        *hcl.Attribute
+	SHA256        *hcl.Attribute
+	Select        *hcl.Attribute
+	Enabled       *hcl.Attribute
+	ConfigFromEnv *hcl.Attribute
+	Config        *hcl.Attribute
+}
+
+var fileBodySchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{{Name: "plugin_dir"}, {Name: "log_level"}, {Name: "select"}},
+	Blocks:     []hcl.BlockHeaderSchema{{Type: "provider", LabelNames: []string{"name"}}},
+}
+
+var providerBodySchema = &hcl.BodySchema{
+	Attributes: []hcl.AttributeSchema{
+		{Name: "plugin"}, {Name: "sha256"}, {Name: "select"},
+		{Name: "enabled"}, {Name: "config_from_env"}, {Name: "config"},
+	},
+}
+
+func decodeStructure(body hcl.Body) (*fileSchema, hcl.Diagnostics) {
+	content, diags := body.Content(fileBodySchema)
+	raw := &fileSchema{
+		PluginDir: content.Attributes["plugin_dir"],
+		LogLevel:  content.Attributes["log_level"],
+		Select:    content.Attributes["select"],
+	}
+	for _, b := range content.Blocks {
+		bc, bdiags := b.Body.Content(providerBodySchema)
+		diags = append(diags, bdiags...)
+		if len(b.Labels) != 1 {
+			continue // reported by Content
+		}
+		raw.Providers = append(raw.Providers, providerSchema{
+			Name:          b.Labels[0],
+			NameRange:     b.LabelRanges[0],
+			DefRange:      b.DefRange,
+			Plugin:        bc.Attributes["plugin"],
+			SHA256:        bc.Attributes["sha256"],
+			Select:        bc.Attributes["select"],
+			Enabled:       bc.Attributes["enabled"],
+			ConfigFromEnv: bc.Attributes["config_from_env"],
+			Config:        bc.Attributes["config"],
+		})
+	}
+	return raw, diags
+}
+
+// loader evaluates one file.
+type loader struct {
+	*evaluator
+	ctx   *hcl.EvalContext
+	diags hcl.Diagnostics
+}
+
+func parse(src []byte, filename, source, baseDir string, lookupEnv func(string) (string, bool)) (*Config, error) {
+	p := hclparse.NewParser()
+	f, diags := p.ParseHCL(src, filename)
+	if diags.HasErrors() {
+		return nil, newError(diags, p.Files(), nil)
+	}
+	raw, diags := decodeStructure(f.Body)
+	if diags.HasErrors() {
+		return nil, newError(diags, p.Files(), nil)
+	}
+
+	ev := &evaluator{lookupEnv: lookupEnv, baseDir: baseDir}
+	l := &loader{evaluator: ev, ctx: ev.evalContext()}
+	cfg, err := l.build(raw, filename, source, baseDir)
+	if l.diags.HasErrors() {
+		return nil, newError(l.diags, p.Files(), ev.sensitive)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// provider is a provider block after evaluation, before selection.
+type provider struct {
+	Provider
+	enabled bool
+	schema  *providerSchema
+}
+
+func (l *loader) build(raw *fileSchema, filename, source, baseDir string) (*Config, error) {
+	cfg := &Config{Source: source}
+
+	if dir, ok, _ := l.str(raw.PluginDir); ok && dir != "" {
+		if !filepath.IsAbs(dir) {
+			dir = filepath.Join(baseDir, dir)
+		}
+		abs, err := filepath.Abs(dir)
+		if err != nil {
+			l.errorf(raw.PluginDir.Expr.Range(), "Invalid plugin_dir", "Cannot make the plugin directory absolute: %v.", err)
+		}
+		cfg.PluginDir = abs
+	}
+
+	if lvl, ok, sensitive := l.str(raw.LogLevel); ok {
+		norm := strings.ToLower(lvl)
+		if slices.Contains(LogLevels, norm) {
+			cfg.LogLevel = norm
+		} else {
+			l.errorf(raw.LogLevel.Expr.Range(), "Invalid log_level", "The log level must be one of %s; got %s.",
+				strings.Join(LogLevels, ", "), show(lvl, sensitive))
+		}
+	}
+
+	selectVal, selectSet, selectSensitive := l.str(raw.Select)
+
+	var providers []*provider
+	seen := map[string]hcl.Range{}
+	for i := range raw.Providers {
+		ps := &raw.Providers[i]
+		p := l.provider(ps)
+		if prev, dup := seen[ps.Name]; dup {
+			l.errorf(ps.NameRange, "Duplicate provider", "A provider named %q was already defined at %s. Provider names must be unique.",
+				ps.Name, posOf(prev))
+		} else {
+			seen[ps.Name] = ps.DefRange
+		}
+		providers = append(providers, p)
+	}
+	if l.diags.HasErrors() {
+		return nil, nil
+	}
+
+	sel := selection{providers: providers, filename: filename}
+	if selectSet {
+		sel.attr = raw.Select
+		sel.value, sel.sensitive = selectVal, selectSensitive
+	}
+	active, err := sel.run()
+	if err != nil {
+		return nil, err
+	}
+
+	// config is evaluated for active providers only, so that a provider not
+	// in use may read variables that are not set.
+	for _, p := range active {
+		p.Config = l.configMap(p.schema.Config)
+		cfg.Providers = append(cfg.Providers, p.Provider)
+	}
+	if l.diags.HasErrors() {
+		return nil, nil
+	}
+	return cfg, nil
+}
+
+var namePattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
+
+const maxNameLen = 64
+
+func (l *loader) provider(ps *providerSchema) *provider {
+	p := &provider{
+		Provider: Provider{
+			Name:   ps.Name,
+			Plugin: ps.Name,
+			Select: ps.Name,
+			Config: map[string]string{},
+			Pos:    posOf(ps.DefRange),
+		},
+		enabled: true,
+		schema:  ps,
+	}
+	if !namePattern.MatchString(ps.Name) || len(ps.Name) > maxNameLen {
+		l.errorf(ps.NameRange, "Invalid provider name",
+			"A provider name must start with a letter or digit, contain only letters, digits, '_', '.' and '-', and be at most %d characters long.", maxNameLen)
+	}
+
+	if v, ok, sensitive := l.str(ps.Plugin); ok {
+		if msg := checkPlugin(v); msg != "" {
+			l.errorf(ps.Plugin.Expr.Range(), "Invalid plugin", "The plugin name %s %s.", show(v, sensitive), msg)
+		}
+		p.Plugin = v
+	} else if ps.Plugin == nil && strings.Contains(ps.Name, "..") {
+		l.errorf(ps.NameRange, "Invalid plugin",
+			"The plugin name defaults to the provider name, which contains \"..\"; set plugin to a plain file name.")
+	}
+
+	if v, ok, _ := l.str(ps.SHA256); ok && v != "" {
+		if len(v) != 64 || !isHex(v) {
+			detail := fmt.Sprintf("this value has %d characters", len(v))
+			if len(v) == 64 {
+				detail = "this value has other characters"
+			}
+			l.errorf(ps.SHA256.Expr.Range(), "Invalid sha256",
+				"The sha256 pin must be exactly 64 hexadecimal characters (0-9, a-f); %s.", detail)
+		}
+		p.SHA256 = strings.ToLower(v)
+	}
+
+	if v, ok, _ := l.str(ps.Select); ok {
+		if v == "" {
+			l.errorf(ps.Select.Expr.Range(), "Invalid select", "A provider's select value must not be empty; remove the attribute to use the provider name.")
+		}
+		p.Select = v
+	}
+
+	if v, ok := l.boolean(ps.Enabled); ok {
+		p.enabled = v
+	}
+	if v, ok := l.boolean(ps.ConfigFromEnv); ok {
+		p.ConfigFromEnv = v
+	}
+	return p
+}
+
+// checkPlugin returns why a plugin name is not acceptable, or "". A plugin
+// is a plain file name inside plugin_dir; an absolute path is accepted here
+// (the host checks it lies inside plugin_dir), but never one with "..".
+func checkPlugin(v string) string {
+	switch {
+	case v == "":
+		return "must not be empty"
+	case strings.Contains(v, ".."):
+		return `must not contain ".."`
+	case strings.ContainsRune(v, 0):
+		return "must not contain NUL characters"
+	case filepath.IsAbs(v):
+		return ""
+	case strings.ContainsAny(v, `/\`):
+		return "must be a plain file name inside plugin_dir (or an absolute path), without path separators"
+	case v == ".":
+		return "must be a file name"
+	}
+	return ""
+}
+
+func isHex(s string) bool {
+	for _, c := range []byte(s) {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
+// errorf records a diagnostic written by this package.
+func (l *loader) errorf(subject hcl.Range, summary, format string, args ...any) {
+	l.diags = append(l.diags, diagf(subject, summary, format, args...))
+}
+
+// eval evaluates an attribute and strips marks. ok is false when the
+// attribute is absent, null or failed (failures are recorded).
+func (l *loader) eval(attr *hcl.Attribute) (v cty.Value, sensitive, ok bool) {
+	if attr == nil {
+		return cty.NilVal, false, false
+	}
+	v, diags := attr.Expr.Value(l.ctx)
+	l.diags = append(l.diags, diags...)
+	if diags.HasErrors() {
+		return cty.NilVal, false, false
+	}
+	v, pvm := v.UnmarkDeepWithPaths()
+	sensitive = len(pvm) > 0
+	if v.IsNull() {
+		return cty.NilVal, sensitive, false
+	}
+	if !v.IsWhollyKnown() {
+		l.errorf(attr.Expr.Range(), "Invalid value", "The value of %s cannot be determined.", attr.Name)
+		return cty.NilVal, sensitive, false
+	}
+	return v, sensitive, true
+}
+
+// str evaluates an optional string attribute. Numbers and bools are
+// converted.
+func (l *loader) str(attr *hcl.Attribute) (s string, ok, sensitive bool) {
+	v, sensitive, ok := l.eval(attr)
+	if !ok {
+		return "", false, sensitive
+	}
+	v, err := convert.Convert(v, cty.String)
+	if err != nil {
+		l.errorf(attr.Expr.Range(), "Incorrect attribute value type", "Inappropriate value for attribute %q: %s.", attr.Name, err)
+		return "", false, sensitive
+	}
+	return v.AsString(), true, sensitive
+}
+
+// boolean evaluates an optional bool attribute; "true" and "false" strings
+// are accepted.
+func (l *loader) boolean(attr *hcl.Attribute) (b, ok bool) {
+	v, _, ok := l.eval(attr)
+	if !ok {
+		return false, false
+	}
+	v, err := convert.Convert(v, cty.Bool)
+	if err != nil {
+		l.errorf(attr.Expr.Range(), "Incorrect attribute value type", "Inappropriate value for attribute %q: %s.", attr.Name, err)
+		return false, false
+	}
+	return v.True(), true
+}
+
+// configMap evaluates a provider's config attribute.
+func (l *loader) configMap(attr *hcl.Attribute) map[string]string {
+	out := map[string]string{}
+	if attr == nil {
+		return out
+	}
+	v, diags := attr.Expr.Value(l.ctx)
+	l.diags = append(l.diags, diags...)
+	if diags.HasErrors() {
+		return out
+	}
+	v, pvm := v.UnmarkDeepWithPaths()
+	keysSensitive := false // a key computed from env() marks the whole object
+	for _, pm := range pvm {
+		if len(pm.Path) == 0 {
+			keysSensitive = true
+		}
+	}
+	if v.IsNull() {
+		return out
+	}
+	ty := v.Type()
+	if !ty.IsObjectType() && !ty.IsMapType() {
+		l.errorf(attr.Expr.Range(), "Invalid config",
+			`config must be a map, like config = { name = "value" }; got %s.`, ty.FriendlyName())
+		return out
+	}
+	if !v.IsKnown() {
+		l.errorf(attr.Expr.Range(), "Invalid config", "The value of config cannot be determined.")
+		return out
+	}
+	ranges := itemRanges(attr.Expr)
+	for it := v.ElementIterator(); it.Next(); {
+		k, ev := it.Element()
+		key := k.AsString()
+		if ev.IsNull() {
+			continue // null means "not set"
+		}
+		rng, found := ranges[key]
+		if !found {
+			rng = attr.Expr.Range()
+		}
+		keyShown := fmt.Sprintf("%q", key)
+		if keysSensitive {
+			keyShown = "(computed key, not shown)"
+		}
+		if !ev.IsWhollyKnown() {
+			l.errorf(rng, "Invalid config value", "The value for key %s cannot be determined.", keyShown)
+			continue
+		}
+		switch ev.Type() {
+		case cty.String:
+			out[key] = ev.AsString()
+		case cty.Bool, cty.Number:
+			sv, _ := convert.Convert(ev, cty.String) // cannot fail for these types
+			out[key] = sv.AsString()
+		default:
+			l.errorf(rng, "Invalid config value",
+				"config values must be strings, numbers or bools; the value for key %s is %s.", keyShown, ev.Type().FriendlyName())
+		}
+	}
+	return out
+}
+
+// itemRanges maps the literal keys of an object constructor to the ranges of
+// their values, so a bad entry can be pointed at precisely.
+func itemRanges(expr hcl.Expression) map[string]hcl.Range {
+	oc, ok := expr.(*hclsyntax.ObjectConsExpr)
+	if !ok {
+		return nil
+	}
+	m := map[string]hcl.Range{}
+	for _, item := range oc.Items {
+		kv, diags := item.KeyExpr.Value(nil)
+		if diags.HasErrors() || !kv.IsKnown() || kv.IsNull() || kv.IsMarked() || kv.Type() != cty.String {
+			continue
+		}
+		m[kv.AsString()] = item.ValueExpr.Range()
+	}
+	return m
+}
+
+func posOf(r hcl.Range) string {
+	return fmt.Sprintf("%s:%d:%d", r.Filename, r.Start.Line, r.Start.Column)
+}
+
+// show quotes a value for a message unless it came from env() or file().
+func show(v string, sensitive bool) string {
+	if sensitive {
+		return "(a value from env() or file(), not shown)"
+	}
+	return strconv.Quote(v)
+}

@@ -1,0 +1,68 @@
+# secrethost configuration (HCL).
+#
+# This file is the built-in default ("doco-cd environment mode"): it is what
+# secrethost uses when none of these is given: the --config flag, the
+# SECRETHOST_CONFIG environment variable, a config.hcl in the working
+# directory. The copy at the repository root (config.hcl) and the embedded copy
+# (host/config/default.hcl) must stay byte-identical; a test checks it.
+#
+# Syntax in short:
+#   name = value                    an attribute; strings in "double quotes"
+#   provider "label" { ... }        a block with one label
+#   # or //                         a comment to the end of the line
+# Functions:
+#   env("NAME")                     the variable's value; an error if unset
+#   env("NAME", default)            default when unset ("" or null)
+#   file("path")                    the file's content without surrounding
+#                                   whitespace; relative to this file's dir
+#   trimspace(s), lower(s), upper(s), coalesce(a, b, ...) (first non-null)
+# Values read with env() and file() are never printed in error messages.
+
+# Directory holding the plugin binaries. A relative path is relative to the
+# directory of this file. When not set, the host uses "plugins" next to its
+# own executable.
+# plugin_dir = "bin/plugins"
+
+# trace, debug, info, warn, error or off. When not set, the host decides.
+# log_level = "info"
+
+# Which provider(s) to run: only providers whose "select" value equals this
+# are used (doco-cd's SECRET_PROVIDER). When this attribute is absent, every
+# enabled provider is used.
+select = env("SECRET_PROVIDER", "")
+
+# 1Password Connect server; used when a Connect host is configured.
+provider "onepassword-connect" {
+  # plugin = "onepassword-connect" # binary name inside plugin_dir; default: the label
+  select  = "1password"
+  enabled = env("SECRET_PROVIDER_CONNECT_HOST", "") != "" || env("OP_CONNECT_HOST", "") != ""
+
+  # The host fills the plugin's settings from the environment variables the
+  # plugin declares in its schema (for example SECRET_PROVIDER_CONNECT_HOST).
+  config_from_env = true
+
+  # Pin the plugin binary: 64 hex characters of its SHA-256.
+  # sha256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+
+  # Explicit settings. Values are strings (numbers and bools are converted);
+  # an entry whose value is null is dropped, as if it were not written.
+  # config = {
+  #   SECRET_PROVIDER_CONNECT_HOST  = env("SECRET_PROVIDER_CONNECT_HOST", null)
+  #   SECRET_PROVIDER_CONNECT_TOKEN = file("/run/secrets/op_connect_token")
+  #   request_timeout               = "10s"
+  # }
+}
+
+# 1Password service account; used when no Connect host is configured.
+provider "onepassword-sa" {
+  select          = "1password"
+  enabled         = env("SECRET_PROVIDER_CONNECT_HOST", "") == "" && env("OP_CONNECT_HOST", "") == ""
+  config_from_env = true
+}
+
+# A third provider, reading secrets from files in a directory. It would be
+# used with SECRET_PROVIDER=file (select defaults to the label).
+# provider "file" {
+#   plugin = "file"
+#   config = { dir = "./secrets" }
+# }
