@@ -386,3 +386,42 @@ func hostHelper() {
 		h.GetSecret(context.Background(), "test://pid")
 	}
 }
+
+// TestBinaryChangedAfterPinIsRefused: a pinned plugin that is replaced on
+// disk between two launches is refused at the restart, not executed.
+func TestBinaryChangedAfterPinIsRefused(t *testing.T) {
+	src := pluginDir(t)
+	dir := t.TempDir()
+	copyFile(t, filepath.Join(src, "test"), filepath.Join(dir, "test"))
+	h, err := host.New(&config.Config{Providers: []config.Provider{{
+		Name: "test", Plugin: "test", SHA256: sha256Of(t, filepath.Join(dir, "test")), Pos: "config.hcl:1:1",
+	}}}, host.WithPluginDir(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	pid := resolvePid(t, h)
+
+	// Swap in another binary (atomically, as an attacker or a bad deploy
+	// would), then make the host restart the plugin.
+	copyFile(t, filepath.Join(src, "test-extra"), filepath.Join(dir, "test.new"))
+	if err := os.Rename(filepath.Join(dir, "test.new"), filepath.Join(dir, "test")); err != nil {
+		t.Fatal(err)
+	}
+	syscall.Kill(pid, syscall.SIGKILL)
+	waitGone(t, pid)
+	if _, err := h.GetSecret(ctx(t), "test://pid"); !errors.Is(err, launch.ErrChecksum) {
+		t.Fatalf("want ErrChecksum after the binary changed, got %v", err)
+	}
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	b, err := os.ReadFile(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, b, 0o755); err != nil {
+		t.Fatal(err)
+	}
+}
