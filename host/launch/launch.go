@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"net"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -146,6 +147,14 @@ func (p *Process) connect() error {
 
 // Done is closed when the plugin process has exited.
 func (p *Process) Done() <-chan struct{} { return p.exited }
+
+// Addr is where the plugin serves gRPC (a Unix socket on Linux).
+func (p *Process) Addr() net.Addr {
+	if rc := p.client.ReattachConfig(); rc != nil {
+		return rc.Addr
+	}
+	return nil
+}
 
 // StderrTail returns the last lines the plugin wrote to stderr.
 func (p *Process) StderrTail() string { return p.stderr.String() }
