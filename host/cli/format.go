@@ -1,0 +1,157 @@
+package cli
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+)
+
+// Output formats of resolve.
+const (
+	FormatDotenv = "dotenv"
+	FormatJSON   = "json"
+	FormatShell  = "shell"
+)
+
+var formats = []string{FormatDotenv, FormatJSON, FormatShell}
+
+// Secret is one resolved value under the name it is printed as.
+type Secret struct {
+	Name  string
+	Value []byte
+}
+
+// Format renders secrets in one of the output formats. It fails, before
+// writing anything, on a value the format cannot carry exactly.
+func Format(format string, secrets []Secret) ([]byte, error) {
+	switch format {
+	case FormatDotenv:
+		return FormatDotenvBytes(secrets)
+	case FormatJSON:
+		return FormatJSONBytes(secrets)
+	case FormatShell:
+		return FormatShellBytes(secrets)
+	}
+	return nil, usagef("unknown format %q: want one of %s", format, strings.Join(formats, ", "))
+}
+
+// FormatDotenvBytes writes NAME="value" lines that docker compose's env file
+// parser (compose-go v2, used by `docker compose --env-file` and env_file:)
+// reads back as exactly the original bytes. Every value is double-quoted,
+// and inside the quotes
+//
+//	\  becomes \\      "  becomes \"      $  becomes \$
+//	LF becomes \n      CR becomes \r      TAB becomes \t
+//
+// and every other byte (including #, ', non-ASCII and invalid UTF-8) is
+// written as is. Escaping $ is what keeps compose from interpolating; \$ is
+// compose's documented escape for it. Double quotes are the only quoting
+// that can hold any byte: compose's single quotes cannot end with a
+// backslash, and unquoted values lose trailing spaces and " #..." comments.
+//
+// A value containing a NUL byte is refused: no environment variable can
+// hold one. Names must be valid compose keys ([A-Za-z_][A-Za-z0-9_.-]*).
+func FormatDotenvBytes(secrets []Secret) ([]byte, error) {
+	var b bytes.Buffer
+	for _, s := range secrets {
+		if !dotenvKeyPattern.MatchString(s.Name) {
+			return nil, nameError(s.Name, FormatDotenv)
+		}
+		if bytes.IndexByte(s.Value, 0) >= 0 {
+			return nil, nulError(s.Name)
+		}
+		b.WriteString(s.Name)
+		b.WriteString(`="`)
+		for _, c := range s.Value {
+			switch c {
+			case '\\':
+				b.WriteString(`\\`)
+			case '"':
+				b.WriteString(`\"`)
+			case '$':
+				b.WriteString(`\$`)
+			case '\n':
+				b.WriteString(`\n`)
+			case '\r':
+				b.WriteString(`\r`)
+			case '\t':
+				b.WriteString(`\t`)
+			default:
+				b.WriteByte(c)
+			}
+		}
+		b.WriteString("\"\n")
+	}
+	return b.Bytes(), nil
+}
+
+// FormatShellBytes writes `export NAME='value'` lines for a POSIX shell to
+// source. Inside single quotes every byte is literal; a single quote is
+// written as '\” (close, escaped quote, reopen).
+func FormatShellBytes(secrets []Secret) ([]byte, error) {
+	var b bytes.Buffer
+	for _, s := range secrets {
+		if !envNamePattern.MatchString(s.Name) {
+			return nil, nameError(s.Name, FormatShell)
+		}
+		if bytes.IndexByte(s.Value, 0) >= 0 {
+			return nil, nulError(s.Name)
+		}
+		b.WriteString("export ")
+		b.WriteString(s.Name)
+		b.WriteString("=")
+		b.WriteString(shellQuote(s.Value))
+		b.WriteString("\n")
+	}
+	return b.Bytes(), nil
+}
+
+// shellQuote quotes v for a POSIX shell.
+func shellQuote(v []byte) string {
+	return "'" + strings.ReplaceAll(string(v), "'", `'\''`) + "'"
+}
+
+// FormatJSONBytes writes one JSON object, NAME → value, in the given
+// order. JSON strings hold Unicode text, so a value that is not valid UTF-8
+// is refused rather than silently altered.
+func FormatJSONBytes(secrets []Secret) ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteString("{")
+	for i, s := range secrets {
+		if !utf8.Valid(s.Value) {
+			return nil, fmt.Errorf("the value of %s is not valid UTF-8, which JSON cannot carry exactly; use --format dotenv or shell", s.Name)
+		}
+		if i > 0 {
+			b.WriteString(",")
+		}
+		b.WriteString("\n  ")
+		writeJSONString(&b, s.Name)
+		b.WriteString(": ")
+		writeJSONString(&b, string(s.Value))
+	}
+	if len(secrets) > 0 {
+		b.WriteString("\n")
+	}
+	b.WriteString("}\n")
+	return b.Bytes(), nil
+}
+
+func writeJSONString(b *bytes.Buffer, s string) {
+	enc := json.NewEncoder(b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(s)       // a string always encodes
+	b.Truncate(b.Len() - 1) // Encode's newline
+}
+
+func nameError(name, format string) error {
+	if strings.Contains(name, "://") {
+		return usagef("%s has no variable name; %s output needs NAME=REF (or use --format json, where a bare reference is its own key)", name, format)
+	}
+	return usagef("%q is not a valid variable name for %s output", name, format)
+}
+
+func nulError(name string) error {
+	return fmt.Errorf("the value of %s contains a NUL byte, which no environment variable can hold; use --format json", name)
+}

@@ -1,0 +1,249 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+var injectCommand = &command{
+	name:    "inject",
+	summary: "replace {{ REF }} placeholders in a template with secrets",
+	usage: `
+Usage: secrethost inject [-i IN] [-o OUT] [--file-mode MODE]
+
+Copies a template (IN, default stdin) to OUT (default stdout), replacing every
+{{ REF }} whose REF has the scheme of a configured provider, e.g.
+{{ op://prod/db/password }} or {{op://prod/db/password}} (spaces inside the
+braces are optional). Other {{ ... }} text is left alone.
+
+Nothing is written unless every reference resolved. OUT is written atomically
+(a temporary file in the same directory, synced, then renamed over OUT) with
+mode 0600 unless --file-mode says otherwise; on any failure OUT is left as it
+was and no temporary file remains.
+
+Exit status: 0 written; 1 some reference failed; 2 usage or configuration
+error.
+`,
+	setup: func(a *app, fs *flag.FlagSet) func(context.Context, []string) int {
+		var o injectOptions
+		fs.StringVar(&o.in, "i", "", "read the template from `file` (default stdin)")
+		fs.StringVar(&o.in, "in-file", "", "same as -i `file`")
+		fs.StringVar(&o.out, "o", "", "write the result to `file` (default stdout)")
+		fs.StringVar(&o.out, "out-file", "", "same as -o `file`")
+		fs.StringVar(&o.mode, "file-mode", "0600", "permissions of OUT, in `octal`")
+		return func(ctx context.Context, args []string) int {
+			if len(args) > 0 {
+				return a.fail("inject", usagef("unexpected arguments %q: the template comes from -i or stdin", args))
+			}
+			return a.inject(ctx, o)
+		}
+	},
+}
+
+type injectOptions struct {
+	in, out, mode string
+}
+
+func (a *app) inject(ctx context.Context, o injectOptions) int {
+	const cmd = "inject"
+	mode, err := parseFileMode(o.mode)
+	if err != nil {
+		return a.fail(cmd, err)
+	}
+	var src []byte
+	if o.in != "" {
+		src, err = readFileLimited(o.in, maxInputFile)
+	} else {
+		src, err = readLimited(a.Stdin, maxInputFile, "the template")
+	}
+	if err != nil {
+		return a.fail(cmd, usagef("read the template: %v", err))
+	}
+
+	tmpl := ParseTemplate(string(src))
+	values := map[string][]byte{}
+	if refs := tmpl.Refs(); len(refs) > 0 {
+		values, err = a.resolveTemplateRefs(ctx, refs)
+		if err != nil {
+			consequence := "nothing was written"
+			if o.out != "" {
+				consequence = o.out + " was left as it was"
+			}
+			return a.failResolve(cmd, err, consequence)
+		}
+	}
+	out := tmpl.Render(values)
+
+	if o.out == "" {
+		if _, err := a.Stdout.Write(out); err != nil {
+			return a.fail(cmd, fmt.Errorf("write: %w", err))
+		}
+		return ExitOK
+	}
+	if err := WriteFileAtomic(o.out, out, mode); err != nil {
+		return a.fail(cmd, fmt.Errorf("write %s: %w; it was left as it was", o.out, err))
+	}
+	return ExitOK
+}
+
+// resolveTemplateRefs resolves the references whose scheme a provider
+// handles; the others stay as they are in the output.
+func (a *app) resolveTemplateRefs(ctx context.Context, candidates []string) (map[string][]byte, error) {
+	h, err := a.openHost()
+	if err != nil {
+		return nil, err
+	}
+	defer h.Close()
+	schemes, err := h.Schemes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var refs []string
+	for _, r := range candidates {
+		if m := refLike.FindStringSubmatch(r); m != nil && slices.Contains(schemes, strings.ToLower(m[1])) {
+			refs = append(refs, r)
+		}
+	}
+	if len(refs) == 0 {
+		return map[string][]byte{}, nil
+	}
+	return h.Resolve(ctx, refs)
+}
+
+func parseFileMode(s string) (fs.FileMode, error) {
+	t := strings.TrimPrefix(strings.TrimPrefix(s, "0o"), "0O")
+	n, err := strconv.ParseUint(t, 8, 32)
+	if err != nil || n > 0o777 {
+		return 0, usagef("--file-mode %q: want permission bits in octal, such as 0600 or 0640", s)
+	}
+	return fs.FileMode(n), nil
+}
+
+// Template is a parsed inject template: text with {{ REF }} slots.
+type Template struct {
+	Segments []Segment
+}
+
+// Segment is literal text, or a reference slot (Ref set) together with
+// the exact text it replaces (Raw).
+type Segment struct {
+	Text string
+	Ref  string
+	Raw  string
+}
+
+// ParseTemplate finds every {{ REF }} in src: the text between "{{" and the
+// next "}}", trimmed of spaces and tabs, is a REF when it starts with
+// scheme:// and holds no line break. Anything else is literal text. Which schemes
+// count is decided when rendering.
+func ParseTemplate(src string) Template {
+	var t Template
+	lit, i := 0, 0
+	for {
+		j := strings.Index(src[i:], "{{")
+		if j < 0 {
+			break
+		}
+		open := i + j
+		k := strings.Index(src[open+2:], "}}")
+		if k < 0 {
+			break
+		}
+		end := open + 2 + k + 2
+		if ref := strings.Trim(src[open+2:open+2+k], " \t"); isTemplateRef(ref) {
+			if lit < open {
+				t.Segments = append(t.Segments, Segment{Text: src[lit:open]})
+			}
+			t.Segments = append(t.Segments, Segment{Ref: ref, Raw: src[open:end]})
+			i, lit = end, end
+			continue
+		}
+		i = open + 1 // "{{{ op://x }}" still finds the inner placeholder
+	}
+	if lit < len(src) {
+		t.Segments = append(t.Segments, Segment{Text: src[lit:]})
+	}
+	return t
+}
+
+func isTemplateRef(s string) bool {
+	return refLike.MatchString(s) && !strings.ContainsAny(s, "\n\r") && !strings.Contains(s, "{{")
+}
+
+// Refs lists the distinct references, in order of appearance.
+func (t Template) Refs() []string {
+	var out []string
+	for _, s := range t.Segments {
+		if s.Ref != "" && !slices.Contains(out, s.Ref) {
+			out = append(out, s.Ref)
+		}
+	}
+	return out
+}
+
+// Render replaces each slot whose reference is in values; the others keep
+// their original text.
+func (t Template) Render(values map[string][]byte) []byte {
+	var b []byte
+	for _, s := range t.Segments {
+		if s.Ref == "" {
+			b = append(b, s.Text...)
+		} else if v, ok := values[s.Ref]; ok {
+			b = append(b, v...)
+		} else {
+			b = append(b, s.Raw...)
+		}
+	}
+	return b
+}
+
+// WriteFileAtomic replaces path with data: a temporary file in the same
+// directory (created 0600, so the content is never more visible than
+// intended), written, given mode, synced, then renamed over path, and the
+// directory synced. On any error the temporary file is removed and path is
+// untouched.
+func WriteFileAtomic(path string, data []byte, mode fs.FileMode) (err error) {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".secrethost-*")
+	if err != nil {
+		return err
+	}
+	name := tmp.Name()
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(name)
+		}
+	}()
+	if _, err = tmp.Write(data); err != nil {
+		return err
+	}
+	if err = tmp.Chmod(mode); err != nil {
+		return err
+	}
+	if err = tmp.Sync(); err != nil {
+		return err
+	}
+	if err = tmp.Close(); err != nil {
+		return err
+	}
+	if st, statErr := os.Stat(path); statErr == nil && st.IsDir() {
+		return errors.New("it is a directory")
+	}
+	if err = os.Rename(name, path); err != nil {
+		return err
+	}
+	if d, derr := os.Open(dir); derr == nil {
+		_ = d.Sync() // best effort: the rename itself has happened
+		d.Close()
+	}
+	return nil
+}

@@ -1,0 +1,399 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"os/signal"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+var runCommand = &command{
+	name:    "run",
+	summary: "run a command with secret references in its environment resolved",
+	usage: `
+Usage: secrethost run [--from FILE] [--env-file FILE]... [--no-masking] -- COMMAND [ARGS...]
+
+Runs COMMAND with an environment in which every variable whose value is a
+secret reference (a scheme some configured provider handles, e.g.
+DB_PASSWORD=op://prod/db/password) holds the secret instead. The environment
+is secrethost's own, then each --env-file (dotenv) on top, then --from on top;
+every --from entry must be a reference.
+
+All references are resolved first, then every plugin is stopped, then the
+command starts: no plugin runs alongside it. If any reference fails, the
+command is not started (exit 1).
+
+Unless --no-masking is given, every secret value in the command's stdout and
+stderr is replaced by "<concealed by secrethost>" (also when it is written in
+pieces); the command then sees pipes, not a terminal. stdin is passed through.
+
+SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 are forwarded to the
+command. secrethost exits with the command's exit code, or 128+N if it was
+killed by signal N; 126/127 if it cannot be executed or found.
+`,
+	ownSignals: true,
+	setup: func(a *app, fs *flag.FlagSet) func(context.Context, []string) int {
+		var o runOptions
+		fs.StringVar(&o.from, "from", "", "read NAME → reference pairs from `file` (.doco-cd.yml, YAML mapping or dotenv)")
+		fs.Func("env-file", "add variables from a dotenv `file` (repeatable; later files win)", func(s string) error {
+			o.envFiles = append(o.envFiles, s)
+			return nil
+		})
+		fs.BoolVar(&o.noMasking, "no-masking", false, "do not conceal secret values in the command's output")
+		return func(ctx context.Context, args []string) int {
+			return a.run(ctx, o, args)
+		}
+	},
+}
+
+type runOptions struct {
+	from      string
+	envFiles  []string
+	noMasking bool
+}
+
+// forwardedSignals reach the child once it runs; before that, the
+// terminating ones abort secrethost.
+var forwardedSignals = []os.Signal{
+	syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2,
+}
+
+// maskDrainTimeout bounds how long run keeps reading the child's output
+// after the child exited, in case a background grandchild still holds the
+// pipe.
+const maskDrainTimeout = 2 * time.Second
+
+func (a *app) run(ctx context.Context, o runOptions, args []string) int {
+	const cmd = "run"
+	if len(args) == 0 {
+		return a.fail(cmd, usagef("no command given: secrethost run [flags] -- COMMAND [ARGS...]"))
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	fw := &forwarder{cancel: cancel}
+	sigs := make(chan os.Signal, 8)
+	signal.Notify(sigs, forwardedSignals...)
+	go func() {
+		for s := range sigs {
+			fw.handle(s)
+		}
+	}()
+	defer func() {
+		signal.Stop(sigs)
+		close(sigs)
+	}()
+
+	env, refs, err := a.runEnv(o)
+	if err != nil {
+		return a.fail(cmd, err)
+	}
+	var secrets [][]byte
+	if len(refs) > 0 {
+		values, err := a.resolveRunRefs(ctx, refs)
+		if err != nil {
+			if code, ok := fw.caughtCode(); ok {
+				fmt.Fprintf(a.Stderr, "secrethost run: interrupted; the command was not started\n")
+				return code
+			}
+			return a.failResolve(cmd, err, "the command was not started")
+		}
+		for name, v := range values {
+			if strings.IndexByte(v, 0) >= 0 {
+				return a.fail(cmd, fmt.Errorf("the value of %s contains a NUL byte, which no environment variable can hold; the command was not started", name))
+			}
+			env.set(name, v, "secret")
+			secrets = append(secrets, []byte(v))
+			if t := strings.TrimSpace(v); t != v && t != "" {
+				secrets = append(secrets, []byte(t)) // the value as commonly printed
+			}
+		}
+	}
+	if code, ok := fw.caughtCode(); ok {
+		fmt.Fprintf(a.Stderr, "secrethost run: interrupted; the command was not started\n")
+		return code
+	}
+
+	child := exec.Command(args[0], args[1:]...)
+	child.Env = env.list()
+	child.Stdin = a.Stdin
+	var streams []*maskedStream
+	if o.noMasking || len(secrets) == 0 {
+		child.Stdout, child.Stderr = a.Stdout, a.Stderr
+	} else {
+		for _, dst := range []io.Writer{a.Stdout, a.Stderr} {
+			s, err := newMaskedStream(dst, secrets)
+			if err != nil {
+				return a.fail(cmd, err)
+			}
+			defer func() { s.closeWrite(); s.closeRead() }()
+			streams = append(streams, s)
+		}
+		child.Stdout, child.Stderr = streams[0].w, streams[1].w
+	}
+
+	if err := child.Start(); err != nil {
+		return a.startFailure(args[0], err)
+	}
+	for _, s := range streams {
+		s.closeWrite() // the child holds its own copies
+		s.start()
+	}
+	fw.attach(child.Process)
+
+	waitErr := child.Wait()
+	for _, s := range streams {
+		s.finish(maskDrainTimeout)
+	}
+	return exitCode(child.ProcessState, waitErr, a.Stderr)
+}
+
+// forwarder routes signals: before the child runs, a terminating signal
+// cancels secrethost; afterwards every signal goes to the child.
+type forwarder struct {
+	mu     sync.Mutex
+	proc   *os.Process
+	cancel context.CancelFunc
+	caught syscall.Signal
+}
+
+func (f *forwarder) handle(s os.Signal) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.proc != nil {
+		_ = f.proc.Signal(s)
+		return
+	}
+	sig, ok := s.(syscall.Signal)
+	if !ok {
+		return
+	}
+	switch sig {
+	case syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT:
+		if f.caught == 0 {
+			f.caught = sig
+		}
+		f.cancel()
+	}
+	// SIGUSR1/2 before the child exists have no one to go to.
+}
+
+// attach starts forwarding to p; a terminating signal that arrived during
+// Start is passed on at once.
+func (f *forwarder) attach(p *os.Process) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.proc = p
+	if f.caught != 0 {
+		_ = p.Signal(f.caught)
+	}
+}
+
+func (f *forwarder) caughtCode() (int, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return 128 + int(f.caught), f.caught != 0
+}
+
+// exitCode is the child's exit code, or 128+N for death by signal N.
+func exitCode(ps *os.ProcessState, err error, stderr io.Writer) int {
+	if ps == nil {
+		fmt.Fprintf(stderr, "secrethost run: %v\n", err)
+		return ExitFailure
+	}
+	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		return 128 + int(ws.Signal())
+	}
+	return ps.ExitCode()
+}
+
+func (a *app) startFailure(name string, err error) int {
+	fmt.Fprintf(a.Stderr, "secrethost run: cannot run %s: %v\n", name, err)
+	if errors.Is(err, exec.ErrNotFound) || errors.Is(err, fs.ErrNotExist) {
+		return 127
+	}
+	return 126
+}
+
+// envList is an ordered environment.
+type envList struct {
+	names []string
+	vals  map[string]string
+	from  map[string]string // where each value came from
+}
+
+func newEnvList() *envList {
+	return &envList{vals: map[string]string{}, from: map[string]string{}}
+}
+
+func (e *envList) set(name, value, from string) {
+	if _, ok := e.vals[name]; !ok {
+		e.names = append(e.names, name)
+	}
+	e.vals[name] = value
+	e.from[name] = from
+}
+
+func (e *envList) list() []string {
+	out := make([]string, 0, len(e.names))
+	for _, n := range e.names {
+		out = append(out, n+"="+e.vals[n])
+	}
+	return out
+}
+
+// refLike matches values that might be references; only schemes of
+// configured providers count in the end.
+var refLike = regexp.MustCompile(`^([A-Za-z][A-Za-z0-9+.-]*)://`)
+
+// runEnv builds the child's environment before resolution and lists the
+// candidate references: every --from entry, and every other variable that
+// looks like scheme://... (checked against the configured schemes later).
+func (a *app) runEnv(o runOptions) (*envList, []runRef, error) {
+	env := newEnvList()
+	for _, kv := range a.Environ() {
+		name, value, ok := strings.Cut(kv, "=")
+		if !ok || name == "" {
+			continue
+		}
+		env.set(name, value, "environment")
+	}
+	for _, f := range o.envFiles {
+		vars, err := readDotenvFile(f)
+		if err != nil {
+			return nil, nil, usagef("--env-file: %v", err)
+		}
+		for _, v := range vars {
+			env.set(v.Name, v.Value, v.Where)
+		}
+	}
+	var fromFile []Var
+	if o.from != "" {
+		var err error
+		if fromFile, err = ReadRefsFile(o.from); err != nil {
+			return nil, nil, usagef("--from: %v", err)
+		}
+		for _, v := range fromFile {
+			if !dotenvKeyPattern.MatchString(v.Name) {
+				return nil, nil, usagef("--from: %s: %q is not a valid variable name", v.Where, v.Name)
+			}
+			env.set(v.Name, v.Value, v.Where)
+		}
+	}
+	forced := map[string]bool{}
+	for _, v := range fromFile {
+		forced[v.Name] = true
+	}
+	var refs []runRef
+	for _, n := range env.names {
+		if forced[n] || refLike.MatchString(strings.TrimSpace(env.vals[n])) {
+			refs = append(refs, runRef{Var: Var{Name: n, Value: env.vals[n], Where: env.from[n]}, forced: forced[n]})
+		}
+	}
+	return env, refs, nil
+}
+
+// runRef is a variable that may hold a reference; forced ones (from --from)
+// are resolved whatever their scheme, so a typo fails instead of passing
+// through.
+type runRef struct {
+	Var
+	forced bool
+}
+
+func readDotenvFile(path string) ([]Var, error) {
+	data, err := readFileLimited(path, maxInputFile)
+	if err != nil {
+		return nil, err
+	}
+	return ParseDotenv(data, path)
+}
+
+// resolveRunRefs keeps the candidates whose scheme a provider handles (all
+// of --from), resolves them, and stops every plugin before returning.
+func (a *app) resolveRunRefs(ctx context.Context, candidates []runRef) (map[string]string, error) {
+	h, err := a.openHost()
+	if err != nil {
+		return nil, err
+	}
+	defer h.Close()
+	schemes, err := h.Schemes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	refs := map[string]string{}
+	for _, c := range candidates {
+		m := refLike.FindStringSubmatch(strings.TrimSpace(c.Value))
+		if c.forced || (m != nil && slices.Contains(schemes, strings.ToLower(m[1]))) {
+			refs[c.Name] = strings.TrimSpace(c.Value)
+		}
+	}
+	if len(refs) == 0 {
+		return nil, nil
+	}
+	a.log.Debug("resolving references from the environment", "count", len(refs))
+	return h.ResolveSecretReferences(ctx, refs)
+}
+
+// maskedStream carries one of the child's output streams through a
+// Masker: the child writes to w, a goroutine copies r through the masker.
+type maskedStream struct {
+	r, w    *os.File
+	m       *Masker
+	done    chan struct{}
+	closeW  sync.Once
+	closeR  sync.Once
+	started bool
+}
+
+func newMaskedStream(dst io.Writer, secrets [][]byte) (*maskedStream, error) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	return &maskedStream{r: r, w: w, m: NewMasker(dst, secrets), done: make(chan struct{})}, nil
+}
+
+func (s *maskedStream) closeWrite() { s.closeW.Do(func() { s.w.Close() }) }
+func (s *maskedStream) closeRead()  { s.closeR.Do(func() { s.r.Close() }) }
+
+// start copies until EOF. If the destination fails, the rest is still read
+// (and dropped), so that the child never blocks on a full pipe.
+func (s *maskedStream) start() {
+	s.started = true
+	go func() {
+		defer close(s.done)
+		if _, err := io.Copy(s.m, s.r); err != nil {
+			_, _ = io.Copy(io.Discard, s.r)
+		}
+		_ = s.m.Close()
+	}()
+}
+
+// finish waits for EOF, at most timeout (a background grandchild may keep
+// the pipe open), flushes the masker and releases the pipe.
+func (s *maskedStream) finish(timeout time.Duration) {
+	defer s.closeRead()
+	if !s.started {
+		return
+	}
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	select {
+	case <-s.done:
+	case <-t.C:
+		s.closeRead()
+		<-s.done
+	}
+}
