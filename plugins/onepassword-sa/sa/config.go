@@ -1,0 +1,172 @@
+package sa
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/secrethost/secrethost/shared/credential"
+	"github.com/secrethost/secrethost/shared/provider"
+)
+
+// Configuration attributes. The names are doco-cd's, so that its
+// environment works unchanged with config_from_env.
+const (
+	AttrToken         = "SECRET_PROVIDER_ACCESS_TOKEN"
+	AttrTokenFallback = "OP_SERVICE_ACCOUNT_TOKEN" // the name 1Password's own tools use
+	AttrTokenFile     = "SECRET_PROVIDER_ACCESS_TOKEN_FILE"
+	AttrCacheEnabled  = "SECRET_PROVIDER_CACHE_ENABLED"
+	AttrCacheTTL      = "SECRET_PROVIDER_CACHE_TTL"
+	AttrCacheMaxSize  = "SECRET_PROVIDER_CACHE_MAX_SIZE"
+)
+
+// Cache defaults, as doco-cd documents them.
+const (
+	DefaultCacheTTL     = 5 * time.Minute
+	DefaultCacheMaxSize = 100
+)
+
+// tokenSpec is the credential rule for the service account token, applied
+// by shared/credential exactly as the Connect plugin applies it to its own
+// token, so both report the same problems in the same words.
+var tokenSpec = credential.Spec{
+	Inline: []string{AttrToken, AttrTokenFallback},
+	File:   AttrTokenFile,
+	What:   "service account token",
+}
+
+// schema is the configuration schema GetInfo publishes. No attribute is
+// required on its own: the token must come from exactly one of the three
+// token attributes, which Configure checks.
+var schema = []provider.ConfigAttribute{
+	{Name: AttrToken, Sensitive: true,
+		Description: "1Password service account token (ops_...). Set this, or " + AttrTokenFallback + ", or " + AttrTokenFile + "."},
+	{Name: AttrTokenFallback, Sensitive: true,
+		Description: "Fallback for " + AttrToken + ", under the name 1Password's own tools use; ignored when " + AttrToken + " is set."},
+	{Name: AttrTokenFile,
+		Description: "Path of a file holding the service account token (a Docker or Kubernetes secret); exclusive with the inline token attributes."},
+	{Name: AttrCacheEnabled,
+		Description: "Cache resolved secrets in the plugin's memory: true or false (default false). One-time passwords are never cached."},
+	{Name: AttrCacheTTL,
+		Description: "How long a cached secret is used, as a Go duration such as 5m or 1h (default 5m); must be greater than 0 when the cache is enabled."},
+	{Name: AttrCacheMaxSize,
+		Description: "Maximum number of cached secrets; the least recently used is evicted first (default 100, at least 1)."},
+}
+
+// config is a parsed, valid configuration.
+type config struct {
+	token     string
+	tokenFrom string // the attribute that supplied the token
+
+	cacheEnabled bool
+	cacheTTL     time.Duration
+	cacheMaxSize int
+}
+
+// parseConfig validates cfg. Errors are *provider.Error with
+// CodeInvalidConfig; their messages name attributes and may quote the
+// value of a non-sensitive one, never a token. Warnings contain no value.
+func parseConfig(cfg map[string]string) (config, []string, *provider.Error) {
+	var c config
+	var warnings []string
+
+	cred, err := credential.Load(cfg, tokenSpec)
+	if err != nil {
+		var ce *credential.Error
+		if !errors.As(err, &ce) {
+			// A Spec naming no variables: our bug, not the user's.
+			return c, nil, provider.Errorf(provider.CodeInternal, "", "%v", err)
+		}
+		return c, nil, provider.Errorf(provider.CodeInvalidConfig, "", "%s", ce.Error())
+	}
+	c.token, c.tokenFrom = cred.Value, cred.From
+	warnings = append(warnings, cred.Warnings...)
+
+	if c.cacheEnabled, err = parseBool(cfg, AttrCacheEnabled, false); err != nil {
+		return c, nil, invalidConfig(err)
+	}
+	if c.cacheTTL, err = parseDuration(cfg, AttrCacheTTL, DefaultCacheTTL); err != nil {
+		return c, nil, invalidConfig(err)
+	}
+	if c.cacheEnabled && c.cacheTTL <= 0 {
+		return c, nil, provider.Errorf(provider.CodeInvalidConfig, "",
+			"%s must be greater than 0 when %s is true, got %s", AttrCacheTTL, AttrCacheEnabled, c.cacheTTL)
+	}
+	if c.cacheMaxSize, err = parseInt(cfg, AttrCacheMaxSize, DefaultCacheMaxSize); err != nil {
+		return c, nil, invalidConfig(err)
+	}
+	// Checked even when the cache is disabled, as doco-cd does: a value
+	// that would be rejected later should not wait for the cache to be
+	// switched on to be noticed.
+	if c.cacheMaxSize < 1 {
+		return c, nil, provider.Errorf(provider.CodeInvalidConfig, "",
+			"%s must be at least 1, got %d", AttrCacheMaxSize, c.cacheMaxSize)
+	}
+
+	var unknown []string
+	for name := range cfg {
+		if !slices.ContainsFunc(schema, func(a provider.ConfigAttribute) bool { return a.Name == name }) {
+			unknown = append(unknown, name)
+		}
+	}
+	if len(unknown) > 0 {
+		slices.Sort(unknown)
+		known := make([]string, len(schema))
+		for i, a := range schema {
+			known[i] = a.Name
+		}
+		warnings = append(warnings, fmt.Sprintf("ignoring unknown configuration attribute(s) %s; known: %s",
+			strings.Join(unknown, ", "), strings.Join(known, ", ")))
+	}
+	return c, warnings, nil
+}
+
+func invalidConfig(err error) *provider.Error {
+	return provider.Errorf(provider.CodeInvalidConfig, "", "%v", err)
+}
+
+// lookup returns the trimmed value of name and whether it is set. A blank
+// value counts as unset, as in shared/credential.
+func lookup(cfg map[string]string, name string) (string, bool) {
+	v := strings.TrimSpace(cfg[name])
+	return v, v != ""
+}
+
+func parseBool(cfg map[string]string, name string, def bool) (bool, error) {
+	v, ok := lookup(cfg, name)
+	if !ok {
+		return def, nil
+	}
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		return false, fmt.Errorf("%s: %q is not a boolean; use true or false", name, v)
+	}
+	return b, nil
+}
+
+func parseDuration(cfg map[string]string, name string, def time.Duration) (time.Duration, error) {
+	v, ok := lookup(cfg, name)
+	if !ok {
+		return def, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %q is not a duration; use a number with a unit, such as 90s, 5m or 1h", name, v)
+	}
+	return d, nil
+}
+
+func parseInt(cfg map[string]string, name string, def int) (int, error) {
+	v, ok := lookup(cfg, name)
+	if !ok {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %q is not a whole number", name, v)
+	}
+	return n, nil
+}

@@ -1,0 +1,7 @@
+package sa
+
+// Test helpers for the external (sa_test) tests.
+var (
+	WellFormedFakeToken = wellFormedFakeToken
+	SkipIfReachable     = skipIfReachable
+)
