@@ -1,0 +1,45 @@
+package main_test
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/secrethost/secrethost/plugins/onepassword-connect/connect"
+	"github.com/secrethost/secrethost/plugins/onepassword-connect/emulator"
+	"github.com/secrethost/secrethost/plugins/onepassword-connect/internal/fixture"
+	"github.com/secrethost/secrethost/shared/provider"
+	"github.com/secrethost/secrethost/shared/providertest"
+)
+
+// TestConformance runs the provider contract's conformance kit against
+// the plugin, both in process (race detector, coverage) and as the built
+// binary the host launches.
+func TestConformance(t *testing.T) {
+	fx := fixture.New()
+	srv := emulator.NewTestServer(t, fx.Data)
+	suite := providertest.Suite{
+		Config: map[string]string{"SECRET_PROVIDER_CONNECT_HOST": srv.URL(), "SECRET_PROVIDER_CONNECT_TOKEN": fixture.Token},
+		Valid: []string{
+			"op://Production/Postgres/password",
+			"op://Production/Postgres/Details/password",
+			"op://Production/API/Primary/key",
+			"op://" + fx.Production.ID + "/" + fx.GitHub.ID + "/password",
+		},
+		Invalid: []string{"op://Production/Postgres", "op://a/b/c?attribute=nope", "op://a/b/c#frag", "op:///b/c"},
+		Missing: []string{"op://Production/Postgres/nope", "op://Production/Nope/password", "op://Nope/Postgres/password"},
+		SensitiveConfig: map[string]string{"SECRET_PROVIDER_CONNECT_HOST": srv.URL(),
+			"SECRET_PROVIDER_CONNECT_TOKEN": "sensitive-token-value-1", "OP_CONNECT_TOKEN": "sensitive-token-value-2"},
+		BadConfig: map[string]string{"SECRET_PROVIDER_CONNECT_HOST": "op-connect-api:8080", "SECRET_PROVIDER_CONNECT_TOKEN": fixture.Token},
+		Requests:  srv.RequestCount,
+	}
+	t.Run("in process", func(t *testing.T) {
+		s := suite
+		s.New = providertest.InProcess(func() provider.Provider { return connect.New() })
+		providertest.Run(t, s)
+	})
+	t.Run("binary", func(t *testing.T) {
+		s := suite
+		s.New = providertest.Binary(filepath.Join(pluginDir(t), pluginName))
+		providertest.Run(t, s)
+	})
+}

@@ -1,0 +1,264 @@
+package connect
+
+import (
+	"fmt"
+	"net/url"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/secrethost/secrethost/shared/credential"
+	"github.com/secrethost/secrethost/shared/provider"
+)
+
+// Configuration attributes. The upper-case ones are doco-cd's environment
+// variables (the host fills them from the environment with
+// config_from_env); the lower-case ones are tuning knobs for config.hcl.
+const (
+	AttrHost         = "SECRET_PROVIDER_CONNECT_HOST"
+	AttrHostFallback = "OP_CONNECT_HOST"
+	AttrToken        = "SECRET_PROVIDER_CONNECT_TOKEN"
+	AttrTokenAlt     = "OP_CONNECT_TOKEN"
+	AttrTokenFile    = "SECRET_PROVIDER_CONNECT_TOKEN_FILE"
+
+	AttrRequestTimeout = "request_timeout"
+	AttrMaxConcurrency = "max_concurrency"
+	AttrMaxRetries     = "max_retries"
+)
+
+// Defaults and bounds of the tuning attributes.
+const (
+	DefaultRequestTimeout = 10 * time.Second
+	// DefaultMaxConcurrency lets a typical batch (10 to 16 distinct items)
+	// run each stage of its plan in one round trip; a Connect server
+	// answers from its local cache, so this is no burden for it.
+	DefaultMaxConcurrency = 16
+	DefaultMaxRetries     = 3
+
+	maxRequestTimeout = 10 * time.Minute
+	maxConcurrency    = 256
+	maxRetries        = 10
+)
+
+// tokenSpec is THE inline-or-file rule for the Connect token.
+var tokenSpec = credential.Spec{
+	Inline: []string{AttrToken, AttrTokenAlt},
+	File:   AttrTokenFile,
+	What:   "Connect token",
+}
+
+// schema is what GetInfo advertises; the host reads exactly these names
+// from the environment when config_from_env is on.
+var schema = []provider.ConfigAttribute{
+	{Name: AttrHost, Required: true, Description: "Base URL of the 1Password Connect server, http or https " +
+		"(for example http://op-connect-api:8080). Falls back to " + AttrHostFallback + "."},
+	{Name: AttrHostFallback, Description: "Fallback for " + AttrHost + " (the name connect-sdk-go and the op CLI use)."},
+	{Name: AttrToken, Sensitive: true, Description: "Connect access token. Mutually exclusive with " + AttrTokenFile +
+		". Falls back to " + AttrTokenAlt + ". The token can only read the vaults granted when it was created."},
+	{Name: AttrTokenAlt, Sensitive: true, Description: "Fallback for " + AttrToken + " (the name connect-sdk-go and the op CLI use)."},
+	{Name: AttrTokenFile, Description: "Path of a file holding the Connect access token (for example a Docker secret, " +
+		"/run/secrets/op_connect_token). Mutually exclusive with " + AttrToken + "; read again on every call, so a " +
+		"rotated token is picked up."},
+	{Name: AttrRequestTimeout, Description: fmt.Sprintf("Time limit of each HTTP attempt against Connect, as a Go "+
+		"duration (default %s). Retries of transient failures get a fresh limit, within the caller's deadline.", DefaultRequestTimeout)},
+	{Name: AttrMaxConcurrency, Description: fmt.Sprintf("Most HTTP requests in flight to Connect at once, "+
+		"1 to %d (default %d).", maxConcurrency, DefaultMaxConcurrency)},
+	{Name: AttrMaxRetries, Description: fmt.Sprintf("Retries of a request that failed transiently (5xx, 429, timeout, "+
+		"refused or reset connection), 0 to %d (default %d).", maxRetries, DefaultMaxRetries)},
+}
+
+// settings is a validated configuration.
+type settings struct {
+	host       string // no trailing slash
+	token      string
+	tokenFrom  string // the attribute that supplied the token
+	tokenPath  string // the file it came from, if any
+	timeout    time.Duration
+	concurrent int
+	retries    int
+	// cfg is kept (not logged) so a token file can be read again.
+	cfg map[string]string
+}
+
+// parseConfig validates cfg. Every error is a *provider.Error with
+// CodeInvalidConfig that names the attribute and never contains a token.
+func parseConfig(cfg map[string]string) (*settings, []string, error) {
+	var warnings []string
+	s := &settings{cfg: cfg}
+
+	host, from, w := pick(cfg, AttrHost, AttrHostFallback)
+	warnings = append(warnings, w...)
+	if host == "" {
+		return nil, nil, invalidConfig("%s is not set: set it to the Connect server's URL, for example http://op-connect-api:8080 (%s is accepted as a fallback)", AttrHost, AttrHostFallback)
+	}
+	var err error
+	if s.host, err = parseHost(from, host); err != nil {
+		return nil, nil, err
+	}
+
+	tok, err := credential.Load(cfg, tokenSpec)
+	if err != nil {
+		// credential's messages name variables and paths, never the value.
+		return nil, nil, invalidConfig("%v", err)
+	}
+	if err := checkToken(tok); err != nil {
+		return nil, nil, err
+	}
+	warnings = append(warnings, tok.Warnings...)
+	s.token, s.tokenFrom, s.tokenPath = tok.Value, tok.From, tok.Path
+
+	if s.timeout, err = durationAttr(cfg, AttrRequestTimeout, DefaultRequestTimeout); err != nil {
+		return nil, nil, err
+	}
+	if s.concurrent, err = intAttr(cfg, AttrMaxConcurrency, DefaultMaxConcurrency, 1, maxConcurrency); err != nil {
+		return nil, nil, err
+	}
+	if s.retries, err = intAttr(cfg, AttrMaxRetries, DefaultMaxRetries, 0, maxRetries); err != nil {
+		return nil, nil, err
+	}
+
+	var unknown []string
+	for k := range cfg {
+		if !slices.ContainsFunc(schema, func(a provider.ConfigAttribute) bool { return a.Name == k }) {
+			unknown = append(unknown, k)
+		}
+	}
+	if len(unknown) > 0 {
+		sort.Strings(unknown)
+		warnings = append(warnings, fmt.Sprintf("ignoring unknown configuration attribute(s) %s; known: %s",
+			strings.Join(unknown, ", "), knownAttrs()))
+	}
+	return s, warnings, nil
+}
+
+// reloadToken reads the token again when it comes from a file, so that a
+// rotated Docker or Kubernetes secret is used without a restart.
+func (s *settings) reloadToken() (string, error) {
+	if s.tokenPath == "" {
+		return s.token, nil
+	}
+	tok, err := credential.Load(s.cfg, tokenSpec)
+	if err != nil {
+		return s.token, err
+	}
+	if err := checkToken(tok); err != nil {
+		return s.token, err
+	}
+	return tok.Value, nil
+}
+
+// pick returns the first set attribute among names, the one it came from,
+// and a warning if a later one is set to something else.
+func pick(cfg map[string]string, names ...string) (val, from string, warnings []string) {
+	for _, n := range names {
+		v := strings.TrimSpace(cfg[n])
+		if v == "" {
+			continue
+		}
+		if from == "" {
+			val, from = v, n
+		} else if v != val {
+			warnings = append(warnings, fmt.Sprintf("%s and %s are both set, with different values; using %s", from, n, from))
+		}
+	}
+	return val, from, warnings
+}
+
+// parseHost checks the Connect URL. The SDK builds request URLs as
+// host+"/v1/...", so a trailing slash would produce "//v1" and is trimmed.
+func parseHost(attr, raw string) (string, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		// Not echoed: a value this broken may be something pasted in the
+		// wrong place, such as a token.
+		return "", invalidConfig("%s is not a valid URL: it must be an http or https URL such as http://op-connect-api:8080", attr)
+	}
+	scheme := strings.ToLower(u.Scheme)
+	switch {
+	case scheme != "http" && scheme != "https":
+		hint := ""
+		if u.Scheme == "" || u.Opaque != "" {
+			hint = " (the scheme is missing: write http://" + strings.TrimPrefix(raw, "//") + ")"
+		}
+		return "", invalidConfig("%s must be an http or https URL such as http://op-connect-api:8080, got %q%s", attr, redact(u, raw), hint)
+	case u.Host == "" || u.Hostname() == "":
+		return "", invalidConfig("%s has no host name: it must look like http://op-connect-api:8080", attr)
+	case u.User != nil:
+		return "", invalidConfig("%s must not contain credentials (user:password@); the Connect token goes in %s or %s", attr, AttrToken, AttrTokenFile)
+	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
+		return "", invalidConfig("%s must not have a query or fragment, got %q", attr, redact(u, raw))
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return "", invalidConfig("%s has an invalid port %q", attr, p)
+		}
+	}
+	u.Scheme = scheme
+	// A path prefix (a reverse proxy serving Connect under /connect) is
+	// kept; only trailing slashes go.
+	return strings.TrimRight(u.String(), "/"), nil
+}
+
+func redact(u *url.URL, raw string) string {
+	if u.User != nil {
+		return u.Redacted()
+	}
+	return raw
+}
+
+// checkToken rejects tokens that cannot go into an Authorization header.
+func checkToken(tok credential.Result) error {
+	if strings.IndexFunc(tok.Value, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
+		where := tok.From
+		if tok.Path != "" {
+			where = fmt.Sprintf("%s (file %q)", tok.From, tok.Path)
+		}
+		return invalidConfig("the Connect token in %s contains whitespace or control characters inside it; a Connect token is a single line without spaces", where)
+	}
+	return nil
+}
+
+func durationAttr(cfg map[string]string, name string, def time.Duration) (time.Duration, error) {
+	raw := strings.TrimSpace(cfg[name])
+	if raw == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(raw)
+	if err != nil {
+		return 0, invalidConfig("%s = %q is not a duration: use a Go duration such as 10s, 1500ms or 1m", name, raw)
+	}
+	if d <= 0 || d > maxRequestTimeout {
+		return 0, invalidConfig("%s = %q is out of range: it must be more than 0 and at most %s", name, raw, maxRequestTimeout)
+	}
+	return d, nil
+}
+
+func intAttr(cfg map[string]string, name string, def, lo, hi int) (int, error) {
+	raw := strings.TrimSpace(cfg[name])
+	if raw == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(raw)
+	if err != nil {
+		return 0, invalidConfig("%s = %q is not a whole number (%d to %d)", name, raw, lo, hi)
+	}
+	if n < lo || n > hi {
+		return 0, invalidConfig("%s = %d is out of range: it must be between %d and %d", name, n, lo, hi)
+	}
+	return n, nil
+}
+
+func knownAttrs() string {
+	names := make([]string, len(schema))
+	for i, a := range schema {
+		names[i] = a.Name
+	}
+	return strings.Join(names, ", ")
+}
+
+func invalidConfig(format string, args ...any) *provider.Error {
+	return provider.Errorf(provider.CodeInvalidConfig, "", format, args...)
+}
