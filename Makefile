@@ -58,5 +58,11 @@ bench:
 demo: build
 	./scripts/demo
 
+# Fuzz every parser for FUZZTIME each (default 30s), then the full-size
+# fault, load and hygiene tests; figures go to reliability-results/ and
+# RELIABILITY.md. `make test` runs the same tests in their short form.
+reliability:
+	./scripts/reliability
+
 clean:
 	rm -rf $(BIN) $(GOBIN_DIR)
