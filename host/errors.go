@@ -24,11 +24,17 @@ type ResolveError struct {
 }
 
 func (e *ResolveError) Error() string {
+	return e.Describe(fmt.Sprintf("%d of %d secret references failed", len(e.Failures), e.Total))
+}
+
+// Describe renders the failures under a headline of the caller's choosing,
+// one line each: "NAME (REF): code: message".
+func (e *ResolveError) Describe(headline string) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d of %d secret references failed:", len(e.Failures), e.Total)
+	b.WriteString(headline + ":")
 	for _, f := range e.Failures {
 		b.WriteString("\n  ")
-		if f.Name != "" {
+		if f.Name != "" && f.Name != f.Reference {
 			fmt.Fprintf(&b, "%s (%s)", f.Name, f.Reference)
 		} else {
 			b.WriteString(f.Reference)

@@ -196,48 +196,53 @@ func (h *Host) resolve(ctx context.Context, refs, names []string) (map[string][]
 	if err != nil {
 		return nil, err
 	}
-	var (
-		mu      sync.Mutex
-		wg      sync.WaitGroup
-		callErr []error
-	)
-	for in, batch := range groups {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var resp provider.ResolveResponse
-			err := in.call(ctx, "Resolve", func(p provider.Provider) error {
-				var err error
-				resp, err = p.Resolve(ctx, provider.ResolveRequest{References: batch})
-				return err
-			})
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				callErr = append(callErr, err)
-				return
+	var mu sync.Mutex
+	err = fanOut(groups, func(in *instance, batch []string) error {
+		var resp provider.ResolveResponse
+		err := in.call(ctx, "Resolve", func(p provider.Provider) error {
+			var err error
+			resp, err = p.Resolve(ctx, provider.ResolveRequest{References: batch})
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for _, r := range resp.Results {
+			switch {
+			case r.Err != nil:
+				failures[r.Reference] = r.Err
+			case r.Value == nil:
+				// Never pass an absent value off as an empty secret.
+				failures[r.Reference] = provider.Errorf(provider.CodeInternal, r.Reference, "provider returned neither a value nor an error")
+			default:
+				out[r.Reference] = r.Value
 			}
-			for _, r := range resp.Results {
-				switch {
-				case r.Err != nil:
-					failures[r.Reference] = r.Err
-				case r.Value == nil:
-					// Never pass an absent value off as an empty secret.
-					failures[r.Reference] = provider.Errorf(provider.CodeInternal, r.Reference, "provider returned neither a value nor an error")
-				default:
-					out[r.Reference] = r.Value
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	if len(callErr) > 0 {
-		return nil, errors.Join(callErr...)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	if len(failures) > 0 {
 		return nil, newResolveError(refs, names, failures)
 	}
 	return out, nil
+}
+
+// fanOut calls each provider with its batch, concurrently, and joins the
+// errors of calls that could not be made.
+func fanOut(groups map[*instance][]string, call func(in *instance, batch []string) error) error {
+	errs := make(chan error, len(groups))
+	for in, batch := range groups {
+		go func() { errs <- call(in, batch) }()
+	}
+	var all []error
+	for range groups {
+		all = append(all, <-errs)
+	}
+	return errors.Join(all...)
 }
 
 // route assigns each reference to the provider that declared its scheme.

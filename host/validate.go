@@ -2,7 +2,6 @@ package host
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
 	"sync"
@@ -43,49 +42,28 @@ func (h *Host) Validate(ctx context.Context, refs []string) ([]provider.Validate
 	if err != nil {
 		return nil, err
 	}
-	var (
-		mu      sync.Mutex
-		wg      sync.WaitGroup
-		callErr []error
-	)
-	for in, batch := range groups {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var resp provider.ValidateResponse
-			err := in.call(ctx, "Validate", func(p provider.Provider) error {
-				var err error
-				resp, err = p.Validate(ctx, provider.ValidateRequest{References: batch})
-				return err
-			})
-			mu.Lock()
-			defer mu.Unlock()
-			if err != nil {
-				callErr = append(callErr, err)
-				return
-			}
-			asked := make(map[string]bool, len(batch))
-			for _, ref := range batch {
-				asked[ref] = true
-			}
-			seen := map[string]bool{}
-			for _, r := range resp.Results {
-				if !asked[r.Reference] {
-					continue // not ours to report
-				}
-				seen[r.Reference] = true
-				verdicts[r.Reference] = r.Err
-			}
-			for _, ref := range batch {
-				if !seen[ref] {
-					verdicts[ref] = provider.Errorf(provider.CodeInternal, ref, "provider %q returned no verdict for this reference", in.spec.Name)
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	if len(callErr) > 0 {
-		return nil, errors.Join(callErr...)
+	// The client adapter has already checked one verdict per reference, in
+	// order, so the results can be taken as they come.
+	var mu sync.Mutex
+	err = fanOut(groups, func(in *instance, batch []string) error {
+		var resp provider.ValidateResponse
+		err := in.call(ctx, "Validate", func(p provider.Provider) error {
+			var err error
+			resp, err = p.Validate(ctx, provider.ValidateRequest{References: batch})
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		for _, r := range resp.Results {
+			verdicts[r.Reference] = r.Err
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	out := make([]provider.ValidateResult, len(refs))
 	for i, ref := range refs {

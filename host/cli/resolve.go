@@ -128,32 +128,8 @@ func (a *app) failResolve(cmd string, err error, consequence string) int {
 	if !ok {
 		return a.fail(cmd, err)
 	}
-	fmt.Fprintf(a.Stderr, "secrethost %s: %s\n", cmd, describeFailures(re, consequence))
+	fmt.Fprintf(a.Stderr, "secrethost %s: %s\n", cmd, re.Describe(fmt.Sprintf("%d of %d secret references failed; %s", len(re.Failures), re.Total, consequence)))
 	return ExitFailure
-}
-
-// describeFailures renders a *host.ResolveError for stderr. It holds names,
-// references and the providers' messages, never a value.
-func describeFailures(e *host.ResolveError, consequence string) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%d of %d secret references failed; %s:", len(e.Failures), e.Total, consequence)
-	for _, f := range e.Failures {
-		b.WriteString("\n  ")
-		if f.Name != "" && f.Name != f.Reference {
-			fmt.Fprintf(&b, "%s (%s)", f.Name, f.Reference)
-		} else {
-			b.WriteString(f.Reference)
-		}
-		msg := f.Err.Message
-		if msg == "" {
-			msg = f.Err.Code.String()
-		}
-		fmt.Fprintf(&b, ": %s: %s", f.Err.Code, msg)
-		if f.Err.RetryAfter > 0 {
-			fmt.Fprintf(&b, " (retry after %s)", f.Err.RetryAfter)
-		}
-	}
-	return b.String()
 }
 
 func asResolveError(err error) (*host.ResolveError, bool) {
