@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/secrethost/secrethost/host/catalog"
-	"github.com/secrethost/secrethost/host/launch"
 	"github.com/secrethost/secrethost/shared/provider"
 )
 
@@ -170,25 +169,14 @@ func (in *instance) diagnose(ctx context.Context, full bool) Diagnosis {
 	}
 
 	start := time.Now()
-	proc, err := launch.Start(ctx, launch.Spec{
-		Name:     in.spec.Name,
-		Path:     path,
-		SHA256:   in.pin,
-		LogLevel: in.host.log.GetLevel(),
-		Logger:   in.log,
-	})
+	proc, err := in.launch(ctx, path)
 	if err != nil {
 		d.add(StepStarts, StatusFailed, err.Error(),
 			fmt.Sprintf("run %s by hand: a working plugin says it is a secrethost plugin and exits; anything else (a crash, a missing library, a different program) is the problem", path))
 		d.skip(later[2:]...)
 		return d
 	}
-	defer func() {
-		cctx, cancel := context.WithTimeout(context.Background(), launch.CloseTimeout)
-		defer cancel()
-		_ = proc.Provider.Close(cctx)
-		proc.Kill()
-	}()
+	defer in.shutdown(proc)
 	d.add(StepStarts, StatusOK, fmt.Sprintf("pid %d, handshake in %s", proc.Pid(), time.Since(start).Round(time.Millisecond)), "")
 
 	info, err := proc.Provider.GetInfo(ctx, provider.InfoRequest{})

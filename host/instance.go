@@ -63,13 +63,7 @@ func (in *instance) start(ctx context.Context) (*launch.Process, provider.InfoRe
 	if err != nil {
 		return nil, info, in.errorf("%w", err)
 	}
-	proc, err := launch.Start(ctx, launch.Spec{
-		Name:     in.spec.Name,
-		Path:     path,
-		SHA256:   in.pin,
-		LogLevel: in.host.log.GetLevel(),
-		Logger:   in.log,
-	})
+	proc, err := in.launch(ctx, path)
 	if err != nil {
 		return nil, info, in.errorf("%w", err)
 	}
@@ -93,6 +87,28 @@ func (in *instance) start(ctx context.Context) (*launch.Process, provider.InfoRe
 	}
 	in.log.Debug("plugin started", "pid", proc.Pid(), "plugin_version", info.Version, "schemes", info.Schemes)
 	return proc, info, nil
+}
+
+// launch starts the plugin binary at path with this provider's pin, log
+// level and logger.
+func (in *instance) launch(ctx context.Context, path string) (*launch.Process, error) {
+	return launch.Start(ctx, launch.Spec{
+		Name:     in.spec.Name,
+		Path:     path,
+		SHA256:   in.pin,
+		LogLevel: in.host.log.GetLevel(),
+		Logger:   in.log,
+	})
+}
+
+// shutdown asks the plugin to Close, then kills its process.
+func (in *instance) shutdown(proc *launch.Process) {
+	ctx, cancel := context.WithTimeout(context.Background(), launch.CloseTimeout)
+	defer cancel()
+	if err := proc.Provider.Close(ctx); err != nil {
+		in.log.Debug("plugin Close failed", "error", err)
+	}
+	proc.Kill()
 }
 
 // configFor builds the Configure map: declared environment variables first
@@ -168,15 +184,9 @@ func (in *instance) stop() {
 	proc := in.proc
 	in.proc = nil
 	in.mu.Unlock()
-	if proc == nil {
-		return
+	if proc != nil {
+		in.shutdown(proc)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), launch.CloseTimeout)
-	defer cancel()
-	if err := proc.Provider.Close(ctx); err != nil {
-		in.log.Debug("plugin Close failed", "error", err)
-	}
-	proc.Kill()
 }
 
 func (in *instance) errorf(format string, args ...any) error {

@@ -22,7 +22,7 @@ var runCommand = &command{
 	name:    "run",
 	summary: "run a command with secret references in its environment resolved",
 	usage: `
-Usage: secrethost run [--from FILE] [--env-file FILE]... [--no-masking] -- COMMAND [ARGS...]
+Usage: secrethost run [--from FILE] [--env-file FILE]... [--no-masking] [--keep-provider-env] -- COMMAND [ARGS...]
 
 Runs COMMAND with an environment in which every variable whose value is a
 secret reference (a scheme some configured provider handles, e.g.
@@ -33,6 +33,14 @@ every --from entry must be a reference.
 All references are resolved first, then every plugin is stopped, then the
 command starts: no plugin runs alongside it. If any reference fails, the
 command is not started (exit 1).
+
+The providers' own credentials are not passed on: unless --keep-provider-env
+is given, every inherited variable that a configured provider declares
+sensitive (SECRET_PROVIDER_CONNECT_TOKEN, OP_SERVICE_ACCOUNT_TOKEN, ...), and
+every inherited variable holding the very value a provider was configured
+with for such a setting, is removed from the command's environment.
+Variables from --env-file and --from are kept. To learn what is sensitive,
+the providers' plugins are started even when there is no reference.
 
 Unless --no-masking is given, every secret value in the command's stdout and
 stderr is replaced by "<concealed by secrethost>" (also when it is written in
@@ -51,6 +59,7 @@ killed by signal N; 126/127 if it cannot be executed or found.
 			return nil
 		})
 		fs.BoolVar(&o.noMasking, "no-masking", false, "do not conceal secret values in the command's output")
+		fs.BoolVar(&o.keepProviderEnv, "keep-provider-env", false, "pass the providers' credentials (e.g. SECRET_PROVIDER_CONNECT_TOKEN) on to the command")
 		return func(ctx context.Context, args []string) int {
 			return a.run(ctx, o, args)
 		}
@@ -58,9 +67,10 @@ killed by signal N; 126/127 if it cannot be executed or found.
 }
 
 type runOptions struct {
-	from      string
-	envFiles  []string
-	noMasking bool
+	from            string
+	envFiles        []string
+	noMasking       bool
+	keepProviderEnv bool
 }
 
 // forwardedSignals reach the child once it runs; before that, the
@@ -100,8 +110,8 @@ func (a *app) run(ctx context.Context, o runOptions, args []string) int {
 		return a.fail(cmd, err)
 	}
 	var secrets [][]byte
-	if len(refs) > 0 {
-		values, err := a.resolveRunRefs(ctx, refs)
+	if len(refs) > 0 || !o.keepProviderEnv {
+		values, strip, err := a.resolveRunRefs(ctx, refs, !o.keepProviderEnv)
 		if err != nil {
 			if code, ok := fw.caughtCode(); ok {
 				fmt.Fprintf(a.Stderr, "secrethost run: interrupted; the command was not started\n")
@@ -118,6 +128,18 @@ func (a *app) run(ctx context.Context, o runOptions, args []string) int {
 			if t := strings.TrimSpace(v); t != v && t != "" {
 				secrets = append(secrets, []byte(t)) // the value as commonly printed
 			}
+		}
+		var removed []string
+		for _, name := range strip {
+			// Only what secrethost inherited: a variable the user set on
+			// purpose (--env-file, --from) or a resolved secret stays.
+			if env.from[name] == "environment" {
+				env.unset(name)
+				removed = append(removed, name)
+			}
+		}
+		if len(removed) > 0 {
+			a.log.Debug("provider credentials removed from the command's environment (--keep-provider-env keeps them)", "variables", strings.Join(removed, ","))
 		}
 	}
 	if code, ok := fw.caughtCode(); ok {
@@ -245,6 +267,15 @@ func (e *envList) set(name, value, from string) {
 	e.from[name] = from
 }
 
+func (e *envList) unset(name string) {
+	if _, ok := e.vals[name]; !ok {
+		return
+	}
+	e.names = slices.DeleteFunc(e.names, func(n string) bool { return n == name })
+	delete(e.vals, name)
+	delete(e.from, name)
+}
+
 func (e *envList) list() []string {
 	out := make([]string, 0, len(e.names))
 	for _, n := range e.names {
@@ -321,29 +352,42 @@ func readDotenvFile(path string) ([]Var, error) {
 }
 
 // resolveRunRefs keeps the candidates whose scheme a provider handles (all
-// of --from), resolves them, and stops every plugin before returning.
-func (a *app) resolveRunRefs(ctx context.Context, candidates []runRef) (map[string]string, error) {
+// of --from), resolves them, and stops every plugin before returning. With
+// sensitive, it also names the variables of secrethost's environment that
+// hold provider credentials (see host.SensitiveEnv).
+func (a *app) resolveRunRefs(ctx context.Context, candidates []runRef, sensitive bool) (values map[string]string, strip []string, err error) {
 	h, err := a.openHost()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer h.Close()
-	schemes, err := h.Schemes(ctx)
-	if err != nil {
-		return nil, err
-	}
 	refs := map[string]string{}
-	for _, c := range candidates {
-		m := refLike.FindStringSubmatch(strings.TrimSpace(c.Value))
-		if c.forced || (m != nil && slices.Contains(schemes, strings.ToLower(m[1]))) {
-			refs[c.Name] = strings.TrimSpace(c.Value)
+	if len(candidates) > 0 {
+		schemes, err := h.Schemes(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, c := range candidates {
+			m := refLike.FindStringSubmatch(strings.TrimSpace(c.Value))
+			if c.forced || (m != nil && slices.Contains(schemes, strings.ToLower(m[1]))) {
+				refs[c.Name] = strings.TrimSpace(c.Value)
+			}
 		}
 	}
-	if len(refs) == 0 {
-		return nil, nil
+	if len(refs) > 0 {
+		a.log.Debug("resolving references from the environment", "count", len(refs))
+		if values, err = h.ResolveSecretReferences(ctx, refs); err != nil {
+			return nil, nil, err
+		}
 	}
-	a.log.Debug("resolving references from the environment", "count", len(refs))
-	return h.ResolveSecretReferences(ctx, refs)
+	if sensitive {
+		// After resolution, so that the providers that ran are not
+		// started again.
+		if strip, err = h.SensitiveEnv(ctx, a.Environ()); err != nil {
+			return nil, nil, fmt.Errorf("cannot tell which variables hold provider credentials: %w\nthe command was not started (--keep-provider-env skips this check)", err)
+		}
+	}
+	return values, strip, nil
 }
 
 // maskedStream carries one of the child's output streams through a

@@ -1,7 +1,8 @@
 // Package launch starts one plugin process the safe way: gRPC only with
 // AutoMTLS, no shell, none of the host's environment, an optional sha256
-// pin checked before exec, a start timeout, and on Linux a parent-death
-// signal so that no plugin outlives its host.
+// pin checked before exec, a start timeout, a private directory for the
+// plugin's socket that is removed when the plugin is gone, and on Linux a
+// parent-death signal so that no plugin outlives its host.
 package launch
 
 import (
@@ -10,9 +11,11 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/go-hclog"
@@ -52,6 +55,11 @@ type Process struct {
 	stderr   *tail
 	done     <-chan struct{} // closed by go-plugin when the process exits
 	exited   chan struct{}
+
+	// socketDir is the private directory the plugin creates its Unix
+	// socket in; removed by Kill. "" when none could be made.
+	socketDir  string
+	removeOnce sync.Once
 }
 
 // Start launches the plugin and completes the handshake. ctx bounds the
@@ -70,9 +78,23 @@ func Start(ctx context.Context, spec Spec) (*Process, error) {
 	stderr := newTail(20)
 
 	cmd := exec.Command(spec.Path)
-	// Only what the plugin needs: its log level. Tokens reach it through
-	// Configure, never through the environment or argv.
+	// Only what the plugin needs: its log level and where to put its
+	// socket. Tokens reach it through Configure, never through the
+	// environment or argv.
 	cmd.Env = []string{plugin.LogLevelEnv + "=" + strings.ToLower(spec.LogLevel.String())}
+	// Left to itself, go-plugin's server creates its socket as
+	// plugin<random> in the plugin's os.TempDir() (/tmp, as the plugin has
+	// no TMPDIR) and removes it only on a clean shutdown, so every plugin
+	// that crashed or was killed left one behind. A directory of our own
+	// (0700, in the host's temporary directory) is removed by Kill whatever
+	// way the plugin ended.
+	socketDir, err := os.MkdirTemp("", "secrethost-plugin-")
+	if err != nil {
+		logger.Warn("cannot create a socket directory for the plugin; it will use its own temporary directory", "error", err)
+		socketDir = ""
+	} else {
+		cmd.Env = append(cmd.Env, goplugin.EnvUnixSocketDir+"="+socketDir)
+	}
 	cmd.Dir = filepath.Dir(spec.Path)
 	setParentDeathSignal(cmd)
 
@@ -96,9 +118,9 @@ func Start(ctx context.Context, spec Spec) (*Process, error) {
 		Stderr:           stderr,
 	})
 
-	p := &Process{client: client, stderr: stderr, exited: make(chan struct{})}
+	p := &Process{client: client, stderr: stderr, exited: make(chan struct{}), socketDir: socketDir}
 	if err := p.start(); err != nil {
-		client.Kill()
+		p.Kill()
 		if errors.Is(err, goplugin.ErrChecksumsDoNotMatch) {
 			return nil, fmt.Errorf("plugin %q (%s): %w; it was not executed", spec.Name, spec.Path, ErrChecksum)
 		}
@@ -160,5 +182,13 @@ func (p *Process) Addr() net.Addr {
 func (p *Process) StderrTail() string { return p.stderr.String() }
 
 // Kill asks the plugin to shut down, then force-kills it after go-plugin's
-// grace period. Safe to call more than once.
-func (p *Process) Kill() { p.client.Kill() }
+// grace period, and removes the plugin's socket directory. Safe to call
+// more than once.
+func (p *Process) Kill() {
+	p.client.Kill() // returns once the process has exited
+	p.removeOnce.Do(func() {
+		if p.socketDir != "" {
+			_ = os.RemoveAll(p.socketDir)
+		}
+	})
+}

@@ -4,6 +4,7 @@ package testprovider
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strconv"
 	"strings"
@@ -17,6 +18,7 @@ import (
 type Provider struct {
 	mode   string
 	prefix string
+	token  string // TEST_TOKEN, kept for test://panic-token
 }
 
 // New returns a Provider; mode "shortbatch" drops a result from every batch
@@ -38,6 +40,7 @@ func (p *Provider) Configure(_ context.Context, req provider.ConfigureRequest) (
 		return provider.ConfigureResponse{}, provider.Errorf(provider.CodeInvalidConfig, "", "fail is set")
 	}
 	p.prefix = req.Config["prefix"]
+	p.token = req.Config["TEST_TOKEN"]
 	return provider.ConfigureResponse{}, nil
 }
 
@@ -57,6 +60,12 @@ func (p *Provider) Resolve(ctx context.Context, req provider.ResolveRequest) (pr
 		switch {
 		case name == "panic":
 			panic("testplugin: asked to panic")
+		case name == "panic-token":
+			if p.token == "" {
+				res.Err = provider.Errorf(provider.CodeInvalidConfig, ref, "TEST_TOKEN is not set")
+				break
+			}
+			panicHolding(strings.Clone(p.token))
 		case name == "exit":
 			os.Exit(3)
 		case name == "hang":
@@ -84,6 +93,16 @@ func (p *Provider) Resolve(ctx context.Context, req provider.ResolveRequest) (pr
 		resp.Results[0].Reference = "test://not-asked"
 	}
 	return resp, nil
+}
+
+// panicHolding panics with the token in its frame (an argument shown in
+// the traceback) and in memory, but not in the panic message: what reaches
+// the host after the crash must not carry it either.
+//
+//go:noinline
+func panicHolding(token string) {
+	held := []byte(token)
+	panic(fmt.Sprintf("testplugin: asked to panic while holding a %d-byte token", len(held)))
 }
 
 func (p *Provider) Check(context.Context, provider.CheckRequest) (provider.CheckResponse, error) {

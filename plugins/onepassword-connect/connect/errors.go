@@ -86,6 +86,10 @@ func (r *resolver) failureFor(o *op, err error, s subject) *failure {
 		case failTimeout:
 			return fail(provider.CodeUnavailable, "Connect at %s did not answer %s within %s (request_timeout); %s",
 				r.s.host, s.action+" "+s.target(), r.s.timeout, plural(tfail.attempts, "attempt"))
+		case failBadBody:
+			// A proxy's or another server's page, or a damaged answer.
+			return fail(provider.CodeUnavailable, "Connect at %s sent a broken answer while %s: %v; if this persists, check that %s is the Connect server itself and not a proxy's page",
+				r.s.host, s.action+" "+s.target(), tfail, AttrHost)
 		default:
 			return fail(provider.CodeUnavailable, "cannot reach Connect at %s while %s: %v", r.s.host, s.action+" "+s.target(), tfail)
 		}

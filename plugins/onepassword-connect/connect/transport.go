@@ -173,6 +173,7 @@ const (
 	failCanceled             // the caller's context ended
 	failOther                // not transient (TLS, malformed URL, ...)
 	failAborted              // not sent: an earlier request of the op failed
+	failBadBody              // a 2xx answer from the API whose body is not JSON
 )
 
 var errAborted = errors.New("not sent: an earlier request of the same operation failed")
@@ -455,6 +456,10 @@ func (t *transport) attempt(ctx context.Context, pol *policy, req *http.Request)
 		if err == nil && len(body) > maxBody {
 			return nil, &transportError{kind: failOther, err: fmt.Errorf("response larger than %d bytes", maxBody)}
 		}
+		if err == nil && !jsonAnswer(r, resp, body) {
+			return nil, &transportError{kind: failBadBody, err: fmt.Errorf("Connect answered %d with a body that is not valid JSON (%d bytes, Content-Type %q)",
+				resp.StatusCode, len(body), resp.Header.Get("Content-Type"))}
+		}
 		if err == nil {
 			resp.Body = io.NopCloser(bytes.NewReader(body))
 			resp.ContentLength = int64(len(body))
@@ -468,6 +473,31 @@ func (t *transport) attempt(ctx context.Context, pol *policy, req *http.Request)
 		return nil, &transportError{kind: failTimeout, err: err}
 	}
 	return nil, &transportError{kind: classify(err), err: err}
+}
+
+// jsonAnswer reports whether a response may go on to the SDK: anything but
+// a success from the JSON API (/v1/...) whose body is not JSON.
+//
+// Such a body (a proxy's HTML page with status 200, a damaged answer) used
+// to reach connect-sdk-go as a success. Its decoding error did not mark the
+// op failed, so inside GetItemsByTitle the SDK's GetItem swallowed it and
+// searched for an item *titled* like the item's ID: an extra request, and
+// an error ("Found 0 item(s) ... with title <ID>") hiding the real cause;
+// had an item carried that title, its fetch would have stood in for the
+// broken one (only the resolver's title re-check kept its value out).
+// As a failed request instead, it is retried like a body cut off mid-way,
+// stops the op, and ends as unavailable naming the real cause. Error
+// answers (>= 400) are left alone: their bodies are only read for a
+// message. File contents (.../content) are not JSON and are not checked.
+func jsonAnswer(req *http.Request, resp *http.Response, body []byte) bool {
+	if resp.StatusCode < 200 || resp.StatusCode > 299 || req.Method == http.MethodHead {
+		return true
+	}
+	p := req.URL.Path
+	if !strings.Contains(p, "/v1/") || strings.HasSuffix(p, "/content") {
+		return true // /heartbeat answers text/plain "."
+	}
+	return json.Valid(body)
 }
 
 // classify sorts a network error into transient or not.
@@ -497,7 +527,7 @@ func (p *policy) shouldRetry(status int, retryAfter time.Duration, fail *transpo
 	}
 	switch {
 	case fail != nil:
-		if fail.kind != failTimeout && fail.kind != failUnreachable {
+		if fail.kind != failTimeout && fail.kind != failUnreachable && fail.kind != failBadBody {
 			return 0, false
 		}
 	case status == http.StatusTooManyRequests, status == http.StatusInternalServerError,
