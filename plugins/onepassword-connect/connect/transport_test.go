@@ -271,6 +271,38 @@ func TestTransportRetriesBrokenResponses(t *testing.T) {
 	}
 }
 
+// A success from the JSON API whose body is not JSON (a proxy's page, a
+// damaged answer) is a failed attempt: retried, then reported as such, so
+// the SDK never decodes it nor falls back to another request in its place.
+func TestTransportRejectsNonJSONSuccess(t *testing.T) {
+	t.Parallel()
+	for _, kind := range []emulator.FaultKind{emulator.FaultMalformedJSON, emulator.FaultHTML} {
+		srv := emulator.NewTestServer(t, emulator.Generate(1, 1))
+		srv.AddFault(emulator.Fault{Kind: kind, Path: "/v1/vaults", Count: 1})
+		tt := newTestTransport(time.Second, 2, 4)
+		_, resp, err := tt.get(context.Background(), srv.URL()+"/v1/vaults")
+		if err != nil || resp.StatusCode != 401 || srv.RequestCount() != 2 {
+			t.Fatalf("%s once: got %v, %v after %d requests; want the retry's 401", kind, resp, err, srv.RequestCount())
+		}
+		srv.ResetRequests()
+		srv.AddFault(emulator.Fault{Kind: kind, Path: "/v1/vaults"})
+		tt = newTestTransport(time.Second, 2, 4) // a new call: identical GETs of one call are sent once
+		o, _, err := tt.get(context.Background(), srv.URL()+"/v1/vaults")
+		var te *transportError
+		if !errors.As(err, &te) || te.kind != failBadBody || te.attempts != 3 || !strings.Contains(err.Error(), "not valid JSON") {
+			t.Errorf("%s always: got %v, want a bad body after 3 attempts", kind, err)
+		}
+		if out := o.outcome(); !out.failed || out.fail == nil || out.fail.kind != failBadBody {
+			t.Errorf("%s always: the op did not record the failure: %+v", kind, out)
+		}
+		// Outside the JSON API, bodies are not checked: /heartbeat is text.
+		srv.ClearFaults()
+		if _, resp, err := tt.get(context.Background(), srv.URL()+"/heartbeat"); err != nil || resp.StatusCode != 200 {
+			t.Errorf("heartbeat: %v, %v", resp, err)
+		}
+	}
+}
+
 func TestTransportLimitsConcurrency(t *testing.T) {
 	t.Parallel()
 	var cur, peak atomic.Int64
