@@ -340,7 +340,9 @@ func alive(pid int) bool {
 // with SIGKILL (no cleanup code can run), and checks the plugin died too.
 func TestSIGKILLedHostLeavesNoPlugin(t *testing.T) {
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "SECRETHOST_TEST_HOST_HELPER=1", "SECRETHOST_TEST_PLUGIN_DIR="+pluginDir(t))
+	// The plugin's socket directory cannot be removed by a host killed
+	// with SIGKILL: keep it out of the real temporary directory.
+	cmd.Env = append(os.Environ(), "SECRETHOST_TEST_HOST_HELPER=1", "SECRETHOST_TEST_PLUGIN_DIR="+pluginDir(t), "TMPDIR="+t.TempDir())
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

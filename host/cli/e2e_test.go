@@ -866,17 +866,6 @@ func TestE2EUsageErrors(t *testing.T) {
 	}
 }
 
-func TestE2ELogsNeverHoldSecrets(t *testing.T) {
-	f := newFixture(t)
-	r := f.run(t, "", nil, "--log-level", "trace", "--config", "mixed.hcl", "resolve",
-		"DB=op://Demo/Postgres/password", "API=file://api_key")
-	r.expect(t, 0)
-	if !strings.Contains(r.stderr, "onepassword-connect") {
-		t.Errorf("no trace logs on stderr:\n%s", r.stderr)
-	}
-	noLeak(t, "trace logs", r.stderr)
-}
-
 func TestE2ERunInterruptedDuringResolution(t *testing.T) {
 	f := newFixture(t)
 	asking := make(chan struct{})

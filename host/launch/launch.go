@@ -88,10 +88,9 @@ func Start(ctx context.Context, spec Spec) (*Process, error) {
 	// that crashed or was killed left one behind. A directory of our own
 	// (0700, in the host's temporary directory) is removed by Kill whatever
 	// way the plugin ended.
-	socketDir, err := os.MkdirTemp("", "secrethost-plugin-")
+	socketDir, err := makeSocketDir()
 	if err != nil {
 		logger.Warn("cannot create a socket directory for the plugin; it will use its own temporary directory", "error", err)
-		socketDir = ""
 	} else {
 		cmd.Env = append(cmd.Env, goplugin.EnvUnixSocketDir+"="+socketDir)
 	}
@@ -127,6 +126,30 @@ func Start(ctx context.Context, spec Spec) (*Process, error) {
 		return nil, p.startError(spec, err)
 	}
 	return p, nil
+}
+
+// maxSocketPath is the longest Unix socket path Linux accepts (sun_path
+// holds 108 bytes with the terminating NUL; macOS only 104).
+const maxSocketPath = 103
+
+// makeSocketDir creates the plugin's private socket directory in the
+// host's temporary directory, or in /tmp when that is too deep for a socket
+// path (go-plugin names the socket "plugin" and up to 10 digits).
+func makeSocketDir() (string, error) {
+	var errs []error
+	for _, base := range []string{os.TempDir(), "/tmp"} {
+		dir, err := os.MkdirTemp(base, "secrethost-plugin-")
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if len(dir)+len("/plugin")+10 <= maxSocketPath {
+			return dir, nil
+		}
+		os.Remove(dir)
+		errs = append(errs, fmt.Errorf("%s: too long for a Unix socket path", dir))
+	}
+	return "", errors.Join(errs...)
 }
 
 func (p *Process) startError(spec Spec, err error) error {

@@ -5,6 +5,8 @@ import (
 	"crypto/tls"
 	"os"
 	"path/filepath"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -62,6 +64,50 @@ func TestPlainClientIsRefused(t *testing.T) {
 				t.Fatal("a client without the host's certificate talked to the plugin")
 			}
 			t.Logf("refused as expected: %v", err)
+		})
+	}
+}
+
+// TestSocketDirIsPrivateAndRemoved: the plugin's socket is in a directory
+// of its own (0700) in the host's temporary directory, or in /tmp when that
+// is too deep for a socket path, and the directory is gone after Kill,
+// also when the plugin did not exit cleanly.
+func TestSocketDirIsPrivateAndRemoved(t *testing.T) {
+	path := testbin.Build(t, testbin.PluginDir(), "test", "./host/internal/testplugin", "")
+	short := t.TempDir()
+	deep := filepath.Join(short, strings.Repeat("d", 80))
+	if err := os.Mkdir(deep, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for name, c := range map[string]struct{ tmpdir, want string }{
+		"TMPDIR":          {short, short},
+		"TMPDIR too deep": {deep, "/tmp"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Setenv("TMPDIR", c.tmpdir)
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			proc, err := launch.Start(ctx, launch.Spec{Name: "test", Path: path})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer proc.Kill()
+			dir := filepath.Dir(proc.Addr().String())
+			if filepath.Dir(dir) != c.want || !strings.HasPrefix(filepath.Base(dir), "secrethost-plugin-") {
+				t.Errorf("socket %s, want it in a secrethost-plugin-* directory of %s", proc.Addr(), c.want)
+			}
+			if st, err := os.Stat(dir); err != nil || st.Mode().Perm() != 0o700 {
+				t.Errorf("socket directory: %v, %v; want mode 0700", st, err)
+			}
+			// Killed hard, the plugin cannot remove its socket itself.
+			if err := syscall.Kill(proc.Pid(), syscall.SIGKILL); err != nil {
+				t.Fatal(err)
+			}
+			<-proc.Done()
+			proc.Kill()
+			if _, err := os.Stat(dir); !os.IsNotExist(err) {
+				t.Errorf("socket directory still there after Kill: %v", err)
+			}
 		})
 	}
 }

@@ -95,7 +95,7 @@ func parseConfig(cfg map[string]string) (*settings, []string, error) {
 		return nil, nil, invalidConfig("%s is not set: set it to the Connect server's URL, for example http://op-connect-api:8080 (%s is accepted as a fallback)", AttrHost, AttrHostFallback)
 	}
 	var err error
-	if s.host, err = parseHost(from, host); err != nil {
+	if s.host, err = parseHost(from, host, inlineTokens(cfg)); err != nil {
 		return nil, nil, err
 	}
 
@@ -169,7 +169,7 @@ func pick(cfg map[string]string, names ...string) (val, from string, warnings []
 
 // parseHost checks the Connect URL. The SDK builds request URLs as
 // host+"/v1/...", so a trailing slash would produce "//v1" and is trimmed.
-func parseHost(attr, raw string) (string, error) {
+func parseHost(attr, raw string, tokens []string) (string, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
 		// Not echoed: a value this broken may be something pasted in the
@@ -179,6 +179,9 @@ func parseHost(attr, raw string) (string, error) {
 	scheme := strings.ToLower(u.Scheme)
 	switch {
 	case scheme != "http" && scheme != "https":
+		if !plausibleHost(raw) || slices.ContainsFunc(tokens, func(t string) bool { return strings.Contains(raw, t) }) {
+			return "", invalidConfig("%s must be an http or https URL such as http://op-connect-api:8080, got a %d-character value that does not look like one (not shown)", attr, len(raw))
+		}
 		hint := ""
 		if u.Scheme == "" || u.Opaque != "" {
 			hint = " (the scheme is missing: write http://" + strings.TrimPrefix(raw, "//") + ")"
@@ -189,7 +192,8 @@ func parseHost(attr, raw string) (string, error) {
 	case u.User != nil:
 		return "", invalidConfig("%s must not contain credentials (user:password@); the Connect token goes in %s or %s", attr, AttrToken, AttrTokenFile)
 	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
-		return "", invalidConfig("%s must not have a query or fragment, got %q", attr, redact(u, raw))
+		// Not echoed: a query may carry a credential.
+		return "", invalidConfig("%s must not have a query or fragment: it must look like http://op-connect-api:8080", attr)
 	}
 	if p := u.Port(); p != "" {
 		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
@@ -200,6 +204,34 @@ func parseHost(attr, raw string) (string, error) {
 	// A path prefix (a reverse proxy serving Connect under /connect) is
 	// kept; only trailing slashes go.
 	return strings.TrimRight(u.String(), "/"), nil
+}
+
+// inlineTokens are the tokens given inline, which no message may echo, not
+// even as part of another setting.
+func inlineTokens(cfg map[string]string) []string {
+	var out []string
+	for _, n := range tokenSpec.Inline {
+		if t := strings.TrimSpace(cfg[n]); t != "" {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// plausibleHost reports whether a rejected host value may be echoed: short
+// and made of what a host, port and path consist of. Anything else (a
+// token pasted into the wrong variable, say, such as a Connect token's
+// long JWT) is not shown.
+func plausibleHost(raw string) bool {
+	if len(raw) > 64 {
+		return false
+	}
+	for _, r := range raw {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune(".-_:/[]@", r)) {
+			return false
+		}
+	}
+	return true
 }
 
 func redact(u *url.URL, raw string) string {
@@ -228,7 +260,9 @@ func durationAttr(cfg map[string]string, name string, def time.Duration) (time.D
 	}
 	d, err := time.ParseDuration(raw)
 	if err != nil {
-		return 0, invalidConfig("%s = %q is not a duration: use a Go duration such as 10s, 1500ms or 1m", name, raw)
+		// Not echoed (nor in intAttr): what is not a duration or a number
+		// may be a token set in the wrong place.
+		return 0, invalidConfig("%s is not a duration (%d-character value, not shown): use a Go duration such as 10s, 1500ms or 1m", name, len(raw))
 	}
 	if d <= 0 || d > maxRequestTimeout {
 		return 0, invalidConfig("%s = %q is out of range: it must be more than 0 and at most %s", name, raw, maxRequestTimeout)
@@ -243,7 +277,7 @@ func intAttr(cfg map[string]string, name string, def, lo, hi int) (int, error) {
 	}
 	n, err := strconv.Atoi(raw)
 	if err != nil {
-		return 0, invalidConfig("%s = %q is not a whole number (%d to %d)", name, raw, lo, hi)
+		return 0, invalidConfig("%s is not a whole number (%d-character value, not shown): use %d to %d", name, len(raw), lo, hi)
 	}
 	if n < lo || n > hi {
 		return 0, invalidConfig("%s = %d is out of range: it must be between %d and %d", name, n, lo, hi)

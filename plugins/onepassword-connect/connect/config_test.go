@@ -66,6 +66,13 @@ func TestConfigure(t *testing.T) {
 		{"bad concurrency", with(AttrToken, secretToken, AttrMaxConcurrency, "many"), []string{AttrMaxConcurrency}},
 		{"zero concurrency", with(AttrToken, secretToken, AttrMaxConcurrency, "0"), []string{AttrMaxConcurrency, "between 1 and"}},
 		{"bad retries", with(AttrToken, secretToken, AttrMaxRetries, "-1"), []string{AttrMaxRetries}},
+		// A token in the wrong setting is named, not echoed.
+		{"token as timeout", with(AttrToken, secretToken, AttrRequestTimeout, secretToken), []string{AttrRequestTimeout, "not shown"}},
+		{"token as concurrency", with(AttrToken, secretToken, AttrMaxConcurrency, secretToken), []string{AttrMaxConcurrency, "not shown"}},
+		{"token as host", with(AttrHost, secretToken, AttrToken, secretToken), []string{AttrHost, "not shown"}},
+		{"JWT as host", with(AttrHost, "eyJhbGciOiJFUzI1NiJ9."+strings.Repeat("eyJzdWIiOiJ4In0", 8)+".very-secret-token-4711", AttrToken, "x"),
+			[]string{AttrHost, "not shown"}},
+		{"token in the host's query", with(AttrHost, "http://x:8080/?token=hunter2", AttrToken, secretToken), []string{AttrHost, "query"}},
 	}
 	for _, c := range errCases {
 		t.Run(c.name, func(t *testing.T) {

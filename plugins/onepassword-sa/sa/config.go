@@ -142,7 +142,10 @@ func parseBool(cfg map[string]string, name string, def bool) (bool, error) {
 	}
 	b, err := strconv.ParseBool(v)
 	if err != nil {
-		return false, fmt.Errorf("%s: %q is not a boolean; use true or false", name, v)
+		// The value is not echoed, here and below: something that is not
+		// a boolean, duration or number may be a token set in the wrong
+		// place.
+		return false, fmt.Errorf("%s is not a boolean (%d-character value, not shown); use true or false", name, len(v))
 	}
 	return b, nil
 }
@@ -154,7 +157,7 @@ func parseDuration(cfg map[string]string, name string, def time.Duration) (time.
 	}
 	d, err := time.ParseDuration(v)
 	if err != nil {
-		return 0, fmt.Errorf("%s: %q is not a duration; use a number with a unit, such as 90s, 5m or 1h", name, v)
+		return 0, fmt.Errorf("%s is not a duration (%d-character value, not shown); use a number with a unit, such as 90s, 5m or 1h", name, len(v))
 	}
 	return d, nil
 }
@@ -166,7 +169,7 @@ func parseInt(cfg map[string]string, name string, def int) (int, error) {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil {
-		return 0, fmt.Errorf("%s: %q is not a whole number", name, v)
+		return 0, fmt.Errorf("%s is not a whole number (%d-character value, not shown)", name, len(v))
 	}
 	return n, nil
 }

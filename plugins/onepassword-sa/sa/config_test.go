@@ -121,6 +121,10 @@ func TestConfigCache(t *testing.T) {
 		{"size zero while disabled", map[string]string{AttrCacheMaxSize: "0"}, false, 0, 0, AttrCacheMaxSize},
 		{"size negative", map[string]string{AttrCacheMaxSize: "-3"}, false, 0, 0, AttrCacheMaxSize},
 		{"size not a number", map[string]string{AttrCacheMaxSize: "ten"}, false, 0, 0, AttrCacheMaxSize},
+		// A token in the wrong setting is named, not echoed (noToken below).
+		{"token as boolean", map[string]string{AttrCacheEnabled: testToken}, false, 0, 0, AttrCacheEnabled},
+		{"token as duration", map[string]string{AttrCacheTTL: testToken}, false, 0, 0, AttrCacheTTL},
+		{"token as size", map[string]string{AttrCacheMaxSize: testToken}, false, 0, 0, AttrCacheMaxSize},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
