@@ -41,7 +41,7 @@ func pluginDir(t testing.TB) string {
 	dir := testbin.PluginDir()
 	testbin.Build(t, dir, "file", "./examples/file-provider", "")
 	testbin.Build(t, dir, "test", "./host/internal/testplugin", "")
-	for _, mode := range []string{"stdout", "crash", "shortbatch", "extra"} {
+	for _, mode := range []string{"stdout", "crash", "shortbatch", "longbatch", "extra"} {
 		testbin.Build(t, dir, "test-"+mode, "./host/internal/testplugin", "-X main.mode="+mode)
 	}
 	return dir
@@ -294,7 +294,7 @@ func TestStartupFailuresAreReadable(t *testing.T) {
 }
 
 func TestBrokenBatchesAreProtocolErrors(t *testing.T) {
-	for _, name := range []string{"test-shortbatch", "test-extra"} {
+	for _, name := range []string{"test-shortbatch", "test-longbatch", "test-extra"} {
 		t.Run(name, func(t *testing.T) {
 			h := newHost(t, config.Provider{Name: name})
 			v, err := h.GetSecrets(ctx(t), []string{"test://a", "test://b"})

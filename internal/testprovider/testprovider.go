@@ -21,8 +21,9 @@ type Provider struct {
 	token  string // TEST_TOKEN, kept for test://panic-token
 }
 
-// New returns a Provider; mode "shortbatch" drops a result from every batch
-// and "extra" answers a reference that was not asked.
+// New returns a Provider; mode "shortbatch" drops a result from every
+// batch, "longbatch" adds one, and "extra" answers a reference that was not
+// asked.
 func New(mode string) *Provider { return &Provider{mode: mode} }
 
 var _ provider.Provider = (*Provider)(nil)
@@ -89,6 +90,8 @@ func (p *Provider) Resolve(ctx context.Context, req provider.ResolveRequest) (pr
 	switch p.mode {
 	case "shortbatch":
 		resp.Results = resp.Results[:len(resp.Results)-1]
+	case "longbatch":
+		resp.Results = append(resp.Results, resp.Results[len(resp.Results)-1])
 	case "extra":
 		resp.Results[0].Reference = "test://not-asked"
 	}

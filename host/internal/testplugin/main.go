@@ -13,7 +13,7 @@ import (
 )
 
 // mode: "" (well behaved), "stdout" (writes to stdout before the
-// handshake), "crash" (exits during start-up), "shortbatch" and "extra"
+// handshake), "crash" (exits during start-up), "shortbatch", "longbatch" and "extra"
 // (break the one-result-per-reference rule).
 var mode string
 
