@@ -43,6 +43,7 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/gohcl"
 	"github.com/hashicorp/hcl/v2/hclparse"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
@@ -180,72 +181,34 @@ func orOS(lookupEnv func(string) (string, bool)) func(string) (string, bool) {
 	return lookupEnv
 }
 
-// fileSchema is the top level of the file after structural decoding.
-// Every attribute is kept unevaluated and evaluated by hand, so that a
+// fileSchema is the top level of the file, decoded by gohcl. Attributes
+// are kept unevaluated (*hcl.Attribute) and evaluated by hand, so that a
 // failing function call gives one diagnostic instead of two, and so that
-// sensitive marks can be inspected.
-//
-// Structure is decoded with hcl.BodySchema (what gohcl does underneath):
-// gohcl imports hclwrite, whose dependency github.com/google/go-cmp is not in
-// go.sum. Unknown arguments and blocks, missing labels and repeated
-// attributes are reported by HCL itself, with source ranges.
+// sensitive marks can be inspected. gohcl reports unknown arguments and
+// blocks, missing labels and repeated attributes, with source ranges.
 type fileSchema struct {
-	PluginDir *hcl.Attribute
-	LogLevel  *hcl.Attribute
-	Select    *hcl.Attribute
-	Providers []providerSchema
+	PluginDir *hcl.Attribute   `hcl:"plugin_dir,optional"`
+	LogLevel  *hcl.Attribute   `hcl:"log_level,optional"`
+	Select    *hcl.Attribute   `hcl:"select,optional"`
+	Providers []providerSchema `hcl:"provider,block"`
 }
 
 type providerSchema struct {
-	Name      string
-	NameRange hcl.Range
-	DefRange  hcl.Range
+	Name      string    `hcl:"name,label"`
+	NameRange hcl.Range `hcl:"name,label_range"`
+	DefRange  hcl.Range `hcl:",def_range"`
 
-	Plugin        *hcl.Attribute
-	SHA256        *hcl.Attribute
-	Select        *hcl.Attribute
-	Enabled       *hcl.Attribute
-	ConfigFromEnv *hcl.Attribute
-	Config        *hcl.Attribute
-}
-
-var fileBodySchema = &hcl.BodySchema{
-	Attributes: []hcl.AttributeSchema{{Name: "plugin_dir"}, {Name: "log_level"}, {Name: "select"}},
-	Blocks:     []hcl.BlockHeaderSchema{{Type: "provider", LabelNames: []string{"name"}}},
-}
-
-var providerBodySchema = &hcl.BodySchema{
-	Attributes: []hcl.AttributeSchema{
-		{Name: "plugin"}, {Name: "sha256"}, {Name: "select"},
-		{Name: "enabled"}, {Name: "config_from_env"}, {Name: "config"},
-	},
+	Plugin        *hcl.Attribute `hcl:"plugin,optional"`
+	SHA256        *hcl.Attribute `hcl:"sha256,optional"`
+	Select        *hcl.Attribute `hcl:"select,optional"`
+	Enabled       *hcl.Attribute `hcl:"enabled,optional"`
+	ConfigFromEnv *hcl.Attribute `hcl:"config_from_env,optional"`
+	Config        *hcl.Attribute `hcl:"config,optional"`
 }
 
 func decodeStructure(body hcl.Body) (*fileSchema, hcl.Diagnostics) {
-	content, diags := body.Content(fileBodySchema)
-	raw := &fileSchema{
-		PluginDir: content.Attributes["plugin_dir"],
-		LogLevel:  content.Attributes["log_level"],
-		Select:    content.Attributes["select"],
-	}
-	for _, b := range content.Blocks {
-		bc, bdiags := b.Body.Content(providerBodySchema)
-		diags = append(diags, bdiags...)
-		if len(b.Labels) != 1 {
-			continue // reported by Content
-		}
-		raw.Providers = append(raw.Providers, providerSchema{
-			Name:          b.Labels[0],
-			NameRange:     b.LabelRanges[0],
-			DefRange:      b.DefRange,
-			Plugin:        bc.Attributes["plugin"],
-			SHA256:        bc.Attributes["sha256"],
-			Select:        bc.Attributes["select"],
-			Enabled:       bc.Attributes["enabled"],
-			ConfigFromEnv: bc.Attributes["config_from_env"],
-			Config:        bc.Attributes["config"],
-		})
-	}
+	raw := &fileSchema{}
+	diags := gohcl.DecodeBody(body, nil, raw)
 	return raw, diags
 }
 
