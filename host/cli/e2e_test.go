@@ -853,6 +853,17 @@ func TestE2EUsageErrors(t *testing.T) {
 	r := f.run(t, "", []string{"SECRETHOST_LOG_LEVEL=loud"}, "version")
 	r.expect(t, 2)
 
+	// A config.hcl mistake names file:line:col and shows the line.
+	f.writeConfig("typo.hcl", `
+provider "onepassword-connect" {
+  tiemout = "5s"
+}
+`)
+	r = f.run(t, "", nil, "resolve", "--config", "typo.hcl", "A=op://x/y/z")
+	if r.code != 2 || !strings.Contains(r.stderr, "typo.hcl:3:3: Unsupported argument") || !strings.Contains(r.stderr, `tiemout = "5s"`) {
+		t.Errorf("config typo: exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+
 	for _, cmd := range []string{"resolve", "run", "inject", "validate", "doctor", "plugins", "version"} {
 		r := f.run(t, "", nil, cmd, "--help")
 		r.expect(t, 0)
