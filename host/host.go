@@ -212,7 +212,7 @@ func (h *Host) resolve(ctx context.Context, refs, names []string) (map[string][]
 		for _, r := range resp.Results {
 			switch {
 			case r.Err != nil:
-				failures[r.Reference] = r.Err
+				failures[r.Reference] = in.scrubResult(r.Err)
 			case r.Value == nil:
 				// Never pass an absent value off as an empty secret.
 				failures[r.Reference] = provider.Errorf(provider.CodeInternal, r.Reference, "provider returned neither a value nor an error")

@@ -427,3 +427,28 @@ func copyFile(t *testing.T, from, to string) {
 		t.Fatal(err)
 	}
 }
+
+// TestHostScrubsTokensFromCarelessPlugins: a plugin that quotes its own
+// token in an error (ours never do) still does not get it past the host.
+func TestHostScrubsTokensFromCarelessPlugins(t *testing.T) {
+	const token = "careless-token-5150"
+	h := newHost(t, config.Provider{Name: "test", Config: map[string]string{"TEST_TOKEN": token}})
+	_, err := h.GetSecret(ctx(t), "test://leak")
+	if err == nil || strings.Contains(err.Error(), token) || !strings.Contains(err.Error(), "<redacted>") {
+		t.Fatalf("per-reference error: %v", err)
+	}
+	var rerr *host.ResolveError
+	if !errors.As(err, &rerr) || strings.Contains(rerr.Failures[0].Err.Message, token) {
+		t.Fatalf("the failure's own message holds the token: %+v", rerr)
+	}
+
+	h = newHost(t, config.Provider{Name: "test", Config: map[string]string{"TEST_TOKEN": token, "leak": "1"}})
+	_, err = h.GetSecret(ctx(t), "test://a")
+	if !errors.Is(err, provider.ErrInvalidConfig) || strings.Contains(err.Error(), token) || !strings.Contains(err.Error(), "<redacted>") {
+		t.Fatalf("Configure error: %v", err)
+	}
+	var pe *provider.Error
+	if errors.As(err, &pe) && strings.Contains(pe.Message, token) {
+		t.Fatalf("errors.As reaches the unredacted message: %q", pe.Message)
+	}
+}

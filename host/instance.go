@@ -29,6 +29,10 @@ type instance struct {
 	mu   sync.Mutex
 	proc *launch.Process
 	info provider.InfoResponse
+	// secrets are the values of sensitive attributes the plugin was
+	// configured with: scrubbed from whatever the plugin says back, in case
+	// a careless plugin quotes its own token.
+	secrets []string
 }
 
 // ready returns a started, configured process, starting one if there is
@@ -49,27 +53,27 @@ func (in *instance) ready(ctx context.Context) (*launch.Process, error) {
 	if err := in.host.usable(); err != nil {
 		return nil, err
 	}
-	proc, info, err := in.start(ctx)
+	proc, info, secrets, err := in.start(ctx)
 	if err != nil {
 		return nil, err
 	}
-	in.proc, in.info = proc, info
+	in.proc, in.info, in.secrets = proc, info, secrets
 	return proc, nil
 }
 
-func (in *instance) start(ctx context.Context) (*launch.Process, provider.InfoResponse, error) {
+func (in *instance) start(ctx context.Context) (*launch.Process, provider.InfoResponse, []string, error) {
 	var info provider.InfoResponse
 	path, err := catalog.Locate(in.host.pluginDir, in.spec.Plugin)
 	if err != nil {
-		return nil, info, in.errorf("%w", err)
+		return nil, info, nil, in.errorf("%w", err)
 	}
 	proc, err := in.launch(ctx, path)
 	if err != nil {
-		return nil, info, in.errorf("%w", err)
+		return nil, info, nil, in.errorf("%w", err)
 	}
-	fail := func(err error) (*launch.Process, provider.InfoResponse, error) {
+	fail := func(err error) (*launch.Process, provider.InfoResponse, []string, error) {
 		proc.Kill()
-		return nil, info, err
+		return nil, info, nil, err
 	}
 	info, err = proc.Provider.GetInfo(ctx, provider.InfoRequest{})
 	if err != nil {
@@ -78,15 +82,17 @@ func (in *instance) start(ctx context.Context) (*launch.Process, provider.InfoRe
 	if info.ProtocolVersion != provider.ProtocolVersion {
 		return fail(in.errorf("plugin speaks protocol %d, this host speaks %d", info.ProtocolVersion, provider.ProtocolVersion))
 	}
-	resp, err := proc.Provider.Configure(ctx, provider.ConfigureRequest{Config: in.configFor(info)})
+	cfg := in.configFor(info)
+	secrets := sensitiveValues(info, cfg)
+	resp, err := proc.Provider.Configure(ctx, provider.ConfigureRequest{Config: cfg})
 	if err != nil {
-		return fail(in.errorf("configuration rejected: %w", err))
+		return fail(in.errorf("configuration rejected: %w", scrubError(err, secrets)))
 	}
 	for _, w := range resp.Warnings {
-		in.log.Warn(w)
+		in.log.Warn(scrub(w, secrets))
 	}
 	in.log.Debug("plugin started", "pid", proc.Pid(), "plugin_version", info.Version, "schemes", info.Schemes)
-	return proc, info, nil
+	return proc, info, secrets, nil
 }
 
 // launch starts the plugin binary at path with this provider's pin, log
@@ -148,7 +154,7 @@ func (in *instance) call(ctx context.Context, method string, fn func(provider.Pr
 		case err == nil:
 			return nil
 		case errors.Is(err, plugin.ErrPluginUnavailable):
-			tail := proc.StderrTail()
+			tail := in.scrub(proc.StderrTail())
 			in.discard(proc)
 			if attempt == 0 && ctx.Err() == nil {
 				in.log.Warn("plugin stopped responding; restarting it", "method", method)
@@ -164,7 +170,7 @@ func (in *instance) call(ctx context.Context, method string, fn func(provider.Pr
 			in.discard(proc)
 			return in.errorf("%s: %w", method, ctx.Err())
 		default:
-			return in.errorf("%s: %w", method, err)
+			return in.errorf("%s: %w", method, in.scrubError(err))
 		}
 	}
 }

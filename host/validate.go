@@ -58,7 +58,7 @@ func (h *Host) Validate(ctx context.Context, refs []string) ([]provider.Validate
 		mu.Lock()
 		defer mu.Unlock()
 		for _, r := range resp.Results {
-			verdicts[r.Reference] = r.Err
+			verdicts[r.Reference] = in.scrubResult(r.Err)
 		}
 		return nil
 	})

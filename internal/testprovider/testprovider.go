@@ -18,7 +18,7 @@ import (
 type Provider struct {
 	mode   string
 	prefix string
-	token  string // TEST_TOKEN, kept for test://panic-token
+	token  string // TEST_TOKEN, for test://panic-token and test://leak
 }
 
 // New returns a Provider; mode "shortbatch" drops a result from every
@@ -42,6 +42,11 @@ func (p *Provider) Configure(_ context.Context, req provider.ConfigureRequest) (
 	}
 	p.prefix = req.Config["prefix"]
 	p.token = req.Config["TEST_TOKEN"]
+	if req.Config["leak"] != "" {
+		// A careless plugin rejecting its configuration with the token in
+		// the message: the host must not pass it on.
+		return provider.ConfigureResponse{}, provider.Errorf(provider.CodeInvalidConfig, "", "token %q rejected", p.token)
+	}
 	return provider.ConfigureResponse{}, nil
 }
 
@@ -78,6 +83,9 @@ func (p *Provider) Resolve(ctx context.Context, req provider.ResolveRequest) (pr
 			}
 		case name == "env":
 			res.Value = []byte(strings.Join(os.Environ(), "\x00"))
+		case name == "leak":
+			// A careless plugin quoting its token in an error.
+			res.Err = provider.Errorf(provider.CodeUnauthenticated, ref, "token %q was refused", p.token)
 		case name == "pid":
 			res.Value = []byte(strconv.Itoa(os.Getpid()))
 		case strings.HasPrefix(name, "missing"):
