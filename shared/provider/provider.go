@@ -17,6 +17,7 @@ const ProtocolVersion = 1
 //
 // The host calls GetInfo first, then Configure, then any number of Validate,
 // Resolve and Check calls, possibly concurrently, and finally Close.
+// GetInfo and Validate also work on a provider that is not configured.
 // Implementations must be safe for concurrent use after Configure returns.
 type Provider interface {
 	// GetInfo describes the provider. It must work before Configure.
@@ -25,7 +26,9 @@ type Provider interface {
 	// configuration is an *Error with CodeInvalidConfig that names the
 	// offending attribute and never echoes a sensitive value.
 	Configure(ctx context.Context, req ConfigureRequest) (ConfigureResponse, error)
-	// Validate checks each reference offline: it must not touch the network.
+	// Validate checks each reference offline: it must not touch the
+	// network, and it must work before Configure too, so references can be
+	// checked where no credentials exist (a CI job, say).
 	Validate(ctx context.Context, req ValidateRequest) (ValidateResponse, error)
 	// Resolve returns exactly one result per reference, in order. A failed
 	// reference is a per-result error, not a failed call; the call itself

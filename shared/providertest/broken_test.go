@@ -60,6 +60,8 @@ var brokenCases = []brokenCase{
 	{name: "deduplicates the batch", fails: "Duplicates", wrap: func(p *fileProvider, _ *fixture) provider.Provider { return dedups{p} }},
 	// UnknownScheme
 	{name: "ignores the scheme", fails: "UnknownScheme", wrap: func(p *fileProvider, _ *fixture) provider.Provider { return anyScheme{p} }},
+	// ValidateBeforeConfigure
+	{name: "Validate needs Configure", fails: "ValidateBeforeConfigure", wrap: func(p *fileProvider, _ *fixture) provider.Provider { return &validateNeedsConfigure{Provider: p} }},
 	// ValidateOffline
 	{name: "Validate contacts the backend", fails: "ValidateOffline", wrap: func(p *fileProvider, f *fixture) provider.Provider { return validateFetches{p, &f.reads} }},
 	// ValidateAgreesWithResolve
@@ -336,6 +338,26 @@ func (b anyScheme) Resolve(ctx context.Context, req provider.ResolveRequest) (pr
 		resp.Results[i].Reference = req.References[i]
 	}
 	return resp, err
+}
+
+// --- ValidateBeforeConfigure ---
+
+type validateNeedsConfigure struct {
+	provider.Provider
+	configured atomic.Bool
+}
+
+func (b *validateNeedsConfigure) Configure(ctx context.Context, req provider.ConfigureRequest) (provider.ConfigureResponse, error) {
+	resp, err := b.Provider.Configure(ctx, req)
+	b.configured.Store(err == nil)
+	return resp, err
+}
+
+func (b *validateNeedsConfigure) Validate(ctx context.Context, req provider.ValidateRequest) (provider.ValidateResponse, error) {
+	if !b.configured.Load() {
+		return provider.ValidateResponse{}, errors.New("not configured")
+	}
+	return b.Provider.Validate(ctx, req)
 }
 
 // --- ValidateOffline ---

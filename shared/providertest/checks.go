@@ -33,6 +33,7 @@ var checks = []check{
 	{"Duplicates", checkDuplicates},
 	{"UnknownScheme", checkUnknownScheme},
 	{"ValidateOffline", checkValidateOffline},
+	{"ValidateBeforeConfigure", checkValidateBeforeConfigure},
 	{"ValidateAgreesWithResolve", checkValidateAgreesWithResolve},
 	{"Concurrency", checkConcurrency},
 	{"StableValues", checkStableValues},
@@ -349,6 +350,30 @@ func checkUnknownScheme(t testing.TB, s Suite) {
 	for _, ref := range unknownSchemeRefs(info.Schemes, s.Valid) {
 		expectCode(t, "Validate", 0, ref, validate(t, p, []string{ref})[0].Err, provider.CodeInvalidReference)
 		expectCode(t, "Resolve", 0, ref, resolve(t, p, []string{ref})[0].Err, provider.CodeInvalidReference)
+	}
+}
+
+// checkValidateBeforeConfigure: Validate needs no configuration, so
+// references can be checked where no credentials exist (a CI job linting a
+// deploy file, say).
+func checkValidateBeforeConfigure(t testing.TB, s Suite) {
+	ctx := checkContext(t)
+	p := newProvider(t, s)
+	refs := append(append(append([]string{}, s.Valid...), s.Missing...), s.Invalid...)
+	resp, err := p.Validate(ctx, provider.ValidateRequest{References: refs})
+	if err != nil {
+		t.Fatalf("Validate before Configure failed as a call: %v; Validate must work without a configuration", err)
+	}
+	got := make([]string, len(resp.Results))
+	for i, r := range resp.Results {
+		got[i] = r.Reference
+	}
+	aligned(t, "Validate", refs, got)
+	for i, r := range resp.Results {
+		wantInvalid := i >= len(s.Valid)+len(s.Missing)
+		if isInvalid(r.Err) != wantInvalid {
+			t.Errorf("Validate before Configure: %s: got %s, want %s", refs[i], codeOf(r.Err), map[bool]string{true: "invalid_reference", false: "valid"}[wantInvalid])
+		}
 	}
 }
 
