@@ -245,12 +245,22 @@ func fanOut(groups map[*instance][]string, call func(in *instance, batch []strin
 	return errors.Join(all...)
 }
 
-// route assigns each reference to the provider that declared its scheme.
+// route assigns each reference to the provider that declared its scheme,
+// starting every provider to learn them.
 func (h *Host) route(ctx context.Context, refs []string, failures map[string]*provider.Error) (map[*instance][]string, error) {
-	schemes, err := h.schemes(ctx)
+	schemes, err := h.schemes(ctx, func(ctx context.Context, in *instance) ([]string, error) {
+		_, err := in.ready(ctx)
+		return in.schemes(), err
+	})
 	if err != nil {
 		return nil, err
 	}
+	return routeWith(schemes, refs, failures), nil
+}
+
+// routeWith groups refs by the provider of their scheme; a reference with
+// no provider fails as invalid_reference.
+func routeWith(schemes map[string]*instance, refs []string, failures map[string]*provider.Error) map[*instance][]string {
 	groups := map[*instance][]string{}
 	for _, ref := range refs {
 		scheme, ok := schemeOf(ref)
@@ -266,19 +276,21 @@ func (h *Host) route(ctx context.Context, refs []string, failures map[string]*pr
 			groups[in] = append(groups[in], ref)
 		}
 	}
-	return groups, nil
+	return groups
 }
 
-// schemes starts every provider (concurrently) to learn the schemes each
-// declares. With one provider, that is simply its first start.
-func (h *Host) schemes(ctx context.Context) (map[string]*instance, error) {
+// schemes learns, from every provider concurrently, the schemes each
+// declares (learn usually starts it: with one provider, that is simply its
+// first start) and maps each scheme to its provider.
+func (h *Host) schemes(ctx context.Context, learn func(context.Context, *instance) ([]string, error)) (map[string]*instance, error) {
 	errs := make([]error, len(h.providers))
+	declared := make([][]string, len(h.providers))
 	var wg sync.WaitGroup
 	for i, in := range h.providers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, errs[i] = in.ready(ctx)
+			declared[i], errs[i] = learn(ctx, in)
 		}()
 	}
 	wg.Wait()
@@ -286,8 +298,8 @@ func (h *Host) schemes(ctx context.Context) (map[string]*instance, error) {
 		return nil, err
 	}
 	out := map[string]*instance{}
-	for _, in := range h.providers {
-		for _, s := range in.schemes() {
+	for i, in := range h.providers {
+		for _, s := range declared[i] {
 			if prev, dup := out[s]; dup {
 				return nil, fmt.Errorf("providers %q and %q both handle %q references; configure only one of them", prev.spec.Name, in.spec.Name, s)
 			}

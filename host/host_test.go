@@ -452,3 +452,45 @@ func TestHostScrubsTokensFromCarelessPlugins(t *testing.T) {
 		t.Fatalf("errors.As reaches the unredacted message: %q", pe.Message)
 	}
 }
+
+// TestValidateWithoutCredentials: a provider whose configuration is
+// rejected (no token in a CI job, say) still validates references, with an
+// unconfigured plugin that is stopped afterwards; resolving still fails.
+func TestValidateWithoutCredentials(t *testing.T) {
+	h := newHost(t, config.Provider{Name: "test", Config: map[string]string{"fail": "1"}})
+	got, err := h.Validate(ctx(t), []string{"test://a", "nosuch://x", "test://a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 3 || got[0].Err != nil || got[2].Err != nil || got[1].Err == nil || got[1].Err.Code != provider.CodeInvalidReference {
+		t.Fatalf("verdicts: %+v", got)
+	}
+	if _, err := h.GetSecret(ctx(t), "test://a"); !errors.Is(err, provider.ErrInvalidConfig) {
+		t.Fatalf("resolve without a valid configuration: %v", err)
+	}
+	// No unconfigured plugin is left running.
+	for _, pid := range childPids(t) {
+		if alive(pid) {
+			b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+			if strings.Contains(string(b), "/test") {
+				t.Errorf("plugin %d still running after Validate", pid)
+			}
+		}
+	}
+}
+
+// childPids lists the test process's children (every thread's: plugins
+// are forked from a locked thread).
+func childPids(t *testing.T) []int {
+	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", os.Getpid()))
+	var out []int
+	for _, task := range tasks {
+		b, _ := os.ReadFile(task)
+		for _, f := range strings.Fields(string(b)) {
+			if n, err := strconv.Atoi(f); err == nil {
+				out = append(out, n)
+			}
+		}
+	}
+	return out
+}

@@ -62,37 +62,45 @@ func (in *instance) ready(ctx context.Context) (*launch.Process, error) {
 }
 
 func (in *instance) start(ctx context.Context) (*launch.Process, provider.InfoResponse, []string, error) {
-	var info provider.InfoResponse
-	path, err := catalog.Locate(in.host.pluginDir, in.spec.Plugin)
+	proc, info, err := in.startUnconfigured(ctx)
 	if err != nil {
-		return nil, info, nil, in.errorf("%w", err)
-	}
-	proc, err := in.launch(ctx, path)
-	if err != nil {
-		return nil, info, nil, in.errorf("%w", err)
-	}
-	fail := func(err error) (*launch.Process, provider.InfoResponse, []string, error) {
-		proc.Kill()
 		return nil, info, nil, err
-	}
-	info, err = proc.Provider.GetInfo(ctx, provider.InfoRequest{})
-	if err != nil {
-		return fail(in.errorf("GetInfo: %w", err))
-	}
-	if info.ProtocolVersion != provider.ProtocolVersion {
-		return fail(in.errorf("plugin speaks protocol %d, this host speaks %d", info.ProtocolVersion, provider.ProtocolVersion))
 	}
 	cfg := in.configFor(info)
 	secrets := sensitiveValues(info, cfg)
 	resp, err := proc.Provider.Configure(ctx, provider.ConfigureRequest{Config: cfg})
 	if err != nil {
-		return fail(in.errorf("configuration rejected: %w", scrubError(err, secrets)))
+		proc.Kill()
+		return nil, info, nil, in.errorf("configuration rejected: %w", scrubError(err, secrets))
 	}
 	for _, w := range resp.Warnings {
 		in.log.Warn(scrub(w, secrets))
 	}
 	in.log.Debug("plugin started", "pid", proc.Pid(), "plugin_version", info.Version, "schemes", info.Schemes)
 	return proc, info, secrets, nil
+}
+
+// startUnconfigured launches the plugin and checks that it describes
+// itself in our protocol; it is not configured yet.
+func (in *instance) startUnconfigured(ctx context.Context) (*launch.Process, provider.InfoResponse, error) {
+	var info provider.InfoResponse
+	path, err := catalog.Locate(in.host.pluginDir, in.spec.Plugin)
+	if err != nil {
+		return nil, info, in.errorf("%w", err)
+	}
+	proc, err := in.launch(ctx, path)
+	if err != nil {
+		return nil, info, in.errorf("%w", err)
+	}
+	info, err = proc.Provider.GetInfo(ctx, provider.InfoRequest{})
+	if err == nil && info.ProtocolVersion != provider.ProtocolVersion {
+		err = fmt.Errorf("plugin speaks protocol %d, this host speaks %d", info.ProtocolVersion, provider.ProtocolVersion)
+	}
+	if err != nil {
+		proc.Kill()
+		return nil, info, in.errorf("GetInfo: %w", err)
+	}
+	return proc, info, nil
 }
 
 // launch starts the plugin binary at path with this provider's pin, log

@@ -685,6 +685,21 @@ func TestE2EValidateIsOffline(t *testing.T) {
 	if n := f.srv.RequestCount(); n != 0 {
 		t.Errorf("validate made %d requests to Connect", n)
 	}
+
+	// Without credentials (a CI job linting a deploy file), validate still
+	// checks the references; resolve of course cannot.
+	r = f.run(t, "", []string{"SECRET_PROVIDER_CONNECT_TOKEN="}, "--config", "op.hcl", "validate", "op://Demo/Postgres/password", "op://Demo")
+	r.expect(t, 1)
+	if !strings.Contains(r.stdout, "ok  op://Demo/Postgres/password\n") || !strings.Contains(r.stdout, "invalid  op://Demo: ") {
+		t.Errorf("validate without a token:\n%s\nstderr:\n%s", r.stdout, r.stderr)
+	}
+	r = f.run(t, "", []string{"SECRET_PROVIDER_CONNECT_TOKEN="}, "--config", "op.hcl", "resolve", "A=op://Demo/Postgres/password")
+	if r.code == 0 || r.stdout != "" {
+		t.Errorf("resolve without a token: exit %d, stdout %q", r.code, r.stdout)
+	}
+	if n := f.srv.RequestCount(); n != 0 {
+		t.Errorf("made %d requests to Connect without a token", n)
+	}
 }
 
 // --- doctor, plugins, version ---------------------------------------------

@@ -20,8 +20,9 @@ line per reference (with its NAME in parentheses when it has one):
   ok  REF
   invalid  REF: reason
 
-The plugins are started and configured (so their configuration must be
-valid), but no backend is contacted.
+No backend is contacted, and no credentials are needed: a provider whose
+configuration is rejected (no token in a CI job, say) checks the references
+unconfigured.
 
 Exit status: 0 all valid; 1 some reference is invalid or a plugin failed; 2
 usage or configuration error.
