@@ -21,6 +21,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/secrethost/secrethost/internal/syncbuf"
+
 	"github.com/secrethost/secrethost/internal/testbin"
 	"github.com/secrethost/secrethost/plugins/onepassword-connect/emulator"
 )
@@ -515,12 +517,12 @@ func TestE2ERunFailureDoesNotStartTheCommand(t *testing.T) {
 
 // startRun starts secrethost run in the background and waits until the
 // child printed "ready".
-func (f *fixture) startRun(t *testing.T, mode string) (*exec.Cmd, *syncBuffer) {
+func (f *fixture) startRun(t *testing.T, mode string) (*exec.Cmd, *syncbuf.Buffer) {
 	t.Helper()
 	cmd := exec.Command(f.bin, "--config", "op.hcl", "run", "--", os.Args[0])
 	cmd.Dir = f.dir
 	cmd.Env = f.environ([]string{childEnv + "=" + mode, "DB=op://Demo/Postgres/password"})
-	out := &syncBuffer{}
+	out := &syncbuf.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -534,23 +536,6 @@ func (f *fixture) startRun(t *testing.T, mode string) (*exec.Cmd, *syncBuffer) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	return cmd, out
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func waitCode(t *testing.T, cmd *exec.Cmd) int {
@@ -904,7 +889,7 @@ func TestE2ERunInterruptedDuringResolution(t *testing.T) {
 	cmd := exec.Command(f.bin, "--config", "op.hcl", "run", "--", "sh", "-c", "touch "+marker)
 	cmd.Dir = f.dir
 	cmd.Env = f.environ([]string{"DB=op://Demo/Postgres/password"})
-	var stderr syncBuffer
+	var stderr syncbuf.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

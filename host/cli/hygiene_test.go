@@ -28,6 +28,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/secrethost/secrethost/internal/syncbuf"
+
 	"github.com/hashicorp/go-hclog"
 	goplugin "github.com/hashicorp/go-plugin"
 
@@ -452,7 +454,7 @@ func TestHygienePluginProcesses(t *testing.T) {
 	t.Setenv("TMPDIR", tmp)
 	t.Setenv(hygEnvCopy, testToken) // in the host's environment only
 	lookup := map[string]string{"TEST_TOKEN": hygTestToken}
-	log := &syncBuffer{}
+	log := &syncbuf.Buffer{}
 	h, err := host.New(&config.Config{Source: "test", Providers: []config.Provider{
 		{Name: "onepassword-connect", Plugin: "onepassword-connect", Pos: "t:1:1",
 			Config: map[string]string{"SECRET_PROVIDER_CONNECT_HOST": f.srv.URL(), "SECRET_PROVIDER_CONNECT_TOKEN": testToken}},
@@ -516,7 +518,7 @@ func TestHygienePluginProcesses(t *testing.T) {
 		path := testbin.Build(t, f.pluginDir, "onepassword-sa", "./plugins/onepassword-sa", "")
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		defer cancel()
-		log := &syncBuffer{}
+		log := &syncbuf.Buffer{}
 		proc, err := launch.Start(ctx, launch.Spec{Name: "onepassword-sa", Path: path, LogLevel: hclog.Trace,
 			Logger: hclog.New(&hclog.LoggerOptions{Level: hclog.Trace, Output: log})})
 		if err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/secrethost/secrethost/plugins/internal/opref"
 	"github.com/secrethost/secrethost/plugins/onepassword-connect/emulator"
+	"github.com/secrethost/secrethost/plugins/onepassword-connect/internal/fixture"
 )
 
 // benchLatency is the emulated Connect round trip.
@@ -21,7 +22,7 @@ const benchLatency = 20 * time.Millisecond
 func BenchmarkResolve100(b *testing.B) {
 	srv := emulator.NewTestServer(b, emulator.Generate(2, 5), emulator.WithLatency(benchLatency))
 	h, _ := newHost(b, cfg(srv.URL(), emulator.GeneratedToken))
-	refs := batch100(byTitle, itemByTitle)
+	refs := fixture.Batch100(fixture.VaultTitle, fixture.ItemTitle)
 	c := context.Background()
 	if _, err := h.Resolve(c, refs); err != nil { // start the plugin, open connections
 		b.Fatal(err)
@@ -42,7 +43,7 @@ func BenchmarkResolve100(b *testing.B) {
 // emulator and references.
 func BenchmarkBaselineGetItemPerRef(b *testing.B) {
 	srv := emulator.NewTestServer(b, emulator.Generate(2, 5), emulator.WithLatency(benchLatency))
-	refs := batch100(byTitle, itemByTitle)
+	refs := fixture.Batch100(fixture.VaultTitle, fixture.ItemTitle)
 	baseline(b, srv.URL(), refs) // open connections
 	srv.ResetRequests()
 	b.ResetTimer()

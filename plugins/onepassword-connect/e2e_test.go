@@ -5,16 +5,16 @@ package main_test
 // running in this test process.
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/secrethost/secrethost/internal/syncbuf"
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/pquerna/otp/totp"
@@ -41,30 +41,12 @@ func pluginDir(t testing.TB) string {
 	return dir
 }
 
-// logSink collects the host's log, which includes the plugin's stderr.
-type logSink struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (s *logSink) Write(b []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.Write(b)
-}
-
-func (s *logSink) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.String()
-}
-
 // newHost runs the plugin with cfg through a real host. The log is at
 // debug level (the plugin's request counts are logged there) and is
 // checked for leaked secrets when the test ends.
-func newHost(t testing.TB, cfg map[string]string) (*host.Host, *logSink) {
+func newHost(t testing.TB, cfg map[string]string) (*host.Host, *syncbuf.Buffer) {
 	t.Helper()
-	sink := &logSink{}
+	sink := &syncbuf.Buffer{}
 	h, err := host.New(&config.Config{Source: "test", Providers: []config.Provider{{
 		Name: pluginName, Plugin: pluginName, Pos: "test.hcl:1:1", Config: cfg,
 	}}}, host.WithPluginDir(pluginDir(t)),
@@ -510,24 +492,6 @@ func TestTimeoutWithinDeadline(t *testing.T) {
 	})
 }
 
-// batch100 is the example: 100 references to 10 items in 2 vaults.
-func batch100(vault func(v int) string, item func(v, i int) string) []string {
-	fields := []string{"username", "password", "notesPlain", "one-time password", "one-time password?attribute=otp",
-		"Details/host", "Details/password", "host", "Username", "details/host"}
-	var refs []string
-	for v := range 2 {
-		for i := range 5 {
-			for _, f := range fields {
-				refs = append(refs, fmt.Sprintf("op://%s/%s/%s", vault(v), item(v, i), f))
-			}
-		}
-	}
-	return refs
-}
-
-func byTitle(v int) string        { return fmt.Sprintf("Vault %02d", v) }
-func itemByTitle(_, i int) string { return fmt.Sprintf("Item %03d", i) }
-
 func TestBatching(t *testing.T) {
 	const latency = 100 * time.Millisecond
 	data := emulator.Generate(2, 5)
@@ -539,7 +503,7 @@ func TestBatching(t *testing.T) {
 	c := ctx(t, 60*time.Second)
 
 	t.Run("titles", func(t *testing.T) {
-		refs := batch100(byTitle, itemByTitle)
+		refs := fixture.Batch100(fixture.VaultTitle, fixture.ItemTitle)
 		// 3 round trips (vault, item lookup, item fetch); serially the 22
 		// requests would take 2.2s. Timing is best of 3: a structural
 		// regression fails every attempt, a machine busy with other work
@@ -576,7 +540,7 @@ func TestBatching(t *testing.T) {
 		}
 	})
 	t.Run("IDs skip lookups", func(t *testing.T) {
-		refs := batch100(func(v int) string { return data.Vaults[v].ID }, func(v, i int) string { return data.Vaults[v].Items[i].ID })
+		refs := fixture.Batch100(func(v int) string { return data.Vaults[v].ID }, func(v, i int) string { return data.Vaults[v].Items[i].ID })
 		srv.ResetRequests()
 		if _, err := h.Resolve(c, refs); err != nil {
 			t.Fatal(err)
@@ -593,7 +557,7 @@ func TestBatching(t *testing.T) {
 	t.Run("same items by title and by ID", func(t *testing.T) {
 		// Vault 00's items by title, Vault 01's by ID, plus one item of
 		// Vault 00 by ID too: it must be fetched once.
-		refs := append(batch100(byTitle, itemByTitle)[:50], batch100(byTitle, func(v, i int) string { return data.Vaults[v].Items[i].ID })[50:]...)
+		refs := append(fixture.Batch100(fixture.VaultTitle, fixture.ItemTitle)[:50], fixture.Batch100(fixture.VaultTitle, func(v, i int) string { return data.Vaults[v].Items[i].ID })[50:]...)
 		refs = append(refs, "op://Vault 00/"+data.Vaults[0].Items[0].ID+"/username")
 		srv.ResetRequests()
 		if _, err := h.Resolve(c, refs); err != nil {
@@ -617,7 +581,7 @@ func TestBatching(t *testing.T) {
 	})
 	t.Run("concurrency limit", func(t *testing.T) {
 		h2, _ := newHost(t, cfg(srv.URL(), emulator.GeneratedToken, "max_concurrency", "2"))
-		refs := batch100(func(v int) string { return data.Vaults[v].ID }, func(v, i int) string { return data.Vaults[v].Items[i].ID })
+		refs := fixture.Batch100(func(v int) string { return data.Vaults[v].ID }, func(v, i int) string { return data.Vaults[v].Items[i].ID })
 		srv.ResetRequests()
 		if _, err := h2.Resolve(c, refs); err != nil {
 			t.Fatal(err)

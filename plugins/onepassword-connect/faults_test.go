@@ -33,6 +33,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/secrethost/secrethost/internal/syncbuf"
+
 	"github.com/secrethost/secrethost/host"
 	"github.com/secrethost/secrethost/plugins/onepassword-connect/emulator"
 	"github.com/secrethost/secrethost/shared/provider"
@@ -136,7 +138,7 @@ type faultEnv struct {
 	data    *emulator.Data
 	srv     *emulator.Server
 	h       *host.Host
-	sink    *logSink
+	sink    *syncbuf.Buffer
 	secrets []string // values that must never appear in an error or the log
 	tally
 }

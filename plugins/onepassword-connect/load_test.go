@@ -31,6 +31,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/secrethost/secrethost/internal/syncbuf"
+
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/secrethost/secrethost/host"
@@ -137,7 +139,7 @@ func TestLoad(t *testing.T) {
 		t.Fatalf("plugin processes before the host exists: %v", c)
 	}
 
-	sink := &logSink{}
+	sink := &syncbuf.Buffer{}
 	h, err := host.New(&config.Config{Source: "test", Providers: []config.Provider{{
 		Name: pluginName, Plugin: pluginName, Pos: "load_test.go:1:1",
 		Config: cfg(srv.URL(), emulator.GeneratedToken),

@@ -35,7 +35,9 @@ var brokenCases = []brokenCase{
 	// Info
 	{name: "declares no scheme", fails: "Info", wrap: func(p *fileProvider, _ *fixture) provider.Provider { return noSchemes{p} }},
 	{name: "config attribute without description", fails: "Info", wrap: func(p *fileProvider, _ *fixture) provider.Provider { return undocumentedAttr{p} }},
-	{name: "GetInfo needs Configure", fails: "Info", wrap: func(p *fileProvider, _ *fixture) provider.Provider { return &infoNeedsConfigure{Provider: p} }},
+	{name: "GetInfo needs Configure", fails: "Info", wrap: func(p *fileProvider, _ *fixture) provider.Provider {
+		return &infoNeedsConfigure{tracksConfigure{Provider: p}}
+	}},
 	{name: "served without the plugin adapters", fails: "Info", suite: func(s *Suite, f *fixture) {
 		s.New = func(testing.TB) provider.Provider { return f.provider() }
 	}},
@@ -61,7 +63,9 @@ var brokenCases = []brokenCase{
 	// UnknownScheme
 	{name: "ignores the scheme", fails: "UnknownScheme", wrap: func(p *fileProvider, _ *fixture) provider.Provider { return anyScheme{p} }},
 	// ValidateBeforeConfigure
-	{name: "Validate needs Configure", fails: "ValidateBeforeConfigure", wrap: func(p *fileProvider, _ *fixture) provider.Provider { return &validateNeedsConfigure{Provider: p} }},
+	{name: "Validate needs Configure", fails: "ValidateBeforeConfigure", wrap: func(p *fileProvider, _ *fixture) provider.Provider {
+		return &validateNeedsConfigure{tracksConfigure{Provider: p}}
+	}},
 	// ValidateOffline
 	{name: "Validate contacts the backend", fails: "ValidateOffline", wrap: func(p *fileProvider, f *fixture) provider.Provider { return validateFetches{p, &f.reads} }},
 	// ValidateAgreesWithResolve
@@ -140,16 +144,20 @@ func (b undocumentedAttr) GetInfo(ctx context.Context, req provider.InfoRequest)
 	return info, err
 }
 
-type infoNeedsConfigure struct {
+// tracksConfigure remembers whether Configure succeeded, for providers that
+// misbehave until then.
+type tracksConfigure struct {
 	provider.Provider
 	configured atomic.Bool
 }
 
-func (b *infoNeedsConfigure) Configure(ctx context.Context, req provider.ConfigureRequest) (provider.ConfigureResponse, error) {
+func (b *tracksConfigure) Configure(ctx context.Context, req provider.ConfigureRequest) (provider.ConfigureResponse, error) {
 	resp, err := b.Provider.Configure(ctx, req)
 	b.configured.Store(err == nil)
 	return resp, err
 }
+
+type infoNeedsConfigure struct{ tracksConfigure }
 
 func (b *infoNeedsConfigure) GetInfo(ctx context.Context, req provider.InfoRequest) (provider.InfoResponse, error) {
 	if !b.configured.Load() {
@@ -342,16 +350,7 @@ func (b anyScheme) Resolve(ctx context.Context, req provider.ResolveRequest) (pr
 
 // --- ValidateBeforeConfigure ---
 
-type validateNeedsConfigure struct {
-	provider.Provider
-	configured atomic.Bool
-}
-
-func (b *validateNeedsConfigure) Configure(ctx context.Context, req provider.ConfigureRequest) (provider.ConfigureResponse, error) {
-	resp, err := b.Provider.Configure(ctx, req)
-	b.configured.Store(err == nil)
-	return resp, err
-}
+type validateNeedsConfigure struct{ tracksConfigure }
 
 func (b *validateNeedsConfigure) Validate(ctx context.Context, req provider.ValidateRequest) (provider.ValidateResponse, error) {
 	if !b.configured.Load() {

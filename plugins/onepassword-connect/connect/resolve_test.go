@@ -71,30 +71,12 @@ func routes(srv *emulator.Server) map[string]int {
 	return out
 }
 
-// batch100 returns 100 distinct references to the 10 items of
-// emulator.Generate(2, 5), 10 per item; vault and item names come from
-// the callbacks so the same batch can use titles or IDs.
-func batch100(vault func(v int) string, item func(v, i int) string) []string {
-	fields := []string{"username", "password", "notesPlain", "one-time password", "one-time password?attribute=otp",
-		"Details/host", "Details/password", "host", "Username", "details/host"}
-	var refs []string
-	for v := range 2 {
-		for i := range 5 {
-			for _, f := range fields {
-				refs = append(refs, fmt.Sprintf("op://%s/%s/%s", vault(v), item(v, i), f))
-			}
-		}
-	}
-	return refs
-}
-
 func TestBatchRequestCounts(t *testing.T) {
 	data := emulator.Generate(2, 5)
 	srv := emulator.NewTestServer(t, data)
 	p := configured(t, srv.URL(), emulator.GeneratedToken)
-	vaultTitle := func(v int) string { return fmt.Sprintf("Vault %02d", v) }
+	vaultTitle, itemTitle := fixture.VaultTitle, fixture.ItemTitle
 	vaultID := func(v int) string { return data.Vaults[v].ID }
-	itemTitle := func(v, i int) string { return fmt.Sprintf("Item %03d", i) }
 	itemID := func(v, i int) string { return data.Vaults[v].Items[i].ID }
 	mixed := func(v, i int) string { // the same item by title and by ID
 		if i%2 == 0 {
@@ -108,15 +90,15 @@ func TestBatchRequestCounts(t *testing.T) {
 		refs []string
 		want map[string]int
 	}{
-		{"all titles", batch100(vaultTitle, itemTitle), map[string]int{"vaults?filter": 2, "items?filter": 10, "item": 10}},
-		{"all IDs skip lookups", batch100(vaultID, itemID), map[string]int{"item": 10}},
-		{"vault titles, item IDs", batch100(vaultTitle, itemID), map[string]int{"vaults?filter": 2, "item": 10}},
-		{"vault IDs, item titles", batch100(vaultID, itemTitle), map[string]int{"items?filter": 10, "item": 10}},
-		{"an item by title and by ID is fetched once", append(batch100(vaultTitle, itemTitle), batch100(vaultTitle, itemID)...),
+		{"all titles", fixture.Batch100(vaultTitle, itemTitle), map[string]int{"vaults?filter": 2, "items?filter": 10, "item": 10}},
+		{"all IDs skip lookups", fixture.Batch100(vaultID, itemID), map[string]int{"item": 10}},
+		{"vault titles, item IDs", fixture.Batch100(vaultTitle, itemID), map[string]int{"vaults?filter": 2, "item": 10}},
+		{"vault IDs, item titles", fixture.Batch100(vaultID, itemTitle), map[string]int{"items?filter": 10, "item": 10}},
+		{"an item by title and by ID is fetched once", append(fixture.Batch100(vaultTitle, itemTitle), fixture.Batch100(vaultTitle, itemID)...),
 			map[string]int{"vaults?filter": 2, "items?filter": 10, "item": 10}},
-		{"a vault by title and by ID shares lookups", append(batch100(vaultTitle, itemTitle), batch100(vaultID, itemTitle)...),
+		{"a vault by title and by ID shares lookups", append(fixture.Batch100(vaultTitle, itemTitle), fixture.Batch100(vaultID, itemTitle)...),
 			map[string]int{"vaults?filter": 2, "items?filter": 10, "item": 10}},
-		{"mixed", batch100(vaultTitle, mixed), map[string]int{"vaults?filter": 2, "items?filter": 6, "item": 10}},
+		{"mixed", fixture.Batch100(vaultTitle, mixed), map[string]int{"vaults?filter": 2, "items?filter": 6, "item": 10}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -145,7 +127,7 @@ func TestBatchRoundTrips(t *testing.T) {
 	const latency = 200 * time.Millisecond
 	srv := emulator.NewTestServer(t, emulator.Generate(2, 5), emulator.WithLatency(latency))
 	p := configured(t, srv.URL(), emulator.GeneratedToken)
-	refs := batch100(func(v int) string { return fmt.Sprintf("Vault %02d", v) }, func(v, i int) string { return fmt.Sprintf("Item %03d", i) })
+	refs := fixture.Batch100(fixture.VaultTitle, fixture.ItemTitle)
 	resolve(t, p, refs...) // warm up connections
 	var report []string
 	for attempt := 1; attempt <= 3; attempt++ {

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/secrethost/secrethost/internal/syncbuf"
+
 	"github.com/pquerna/otp/totp"
 )
 
@@ -378,7 +380,7 @@ func TestTracingHeadersIgnored(t *testing.T) {
 
 func TestRequestLog(t *testing.T) {
 	fx := newFixture()
-	var logBuf syncBuffer
+	var logBuf syncbuf.Buffer
 	srv := fx.start(t, WithLogger(&logBuf))
 	get(t, srv.URL(), "/v1/vaults?filter=title+eq+%22Demo%22", testToken)
 	get(t, srv.URL(), "/v1/vaults", "")
@@ -579,22 +581,4 @@ func TestNewCopiesData(t *testing.T) {
 	if it.Fields[0].Value != "api-token" {
 		t.Errorf("server shares memory with the fixture: %q", it.Fields[0].Value)
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for the server's concurrent log writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
