@@ -173,10 +173,15 @@ func (in *instance) call(ctx context.Context, method string, fn func(provider.Pr
 				msg = fmt.Errorf("%w\nlast lines of the plugin's stderr:\n%s", msg, tail)
 			}
 			return msg
-		case ctx.Err() != nil:
+		case ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled):
+			// gRPC's own deadline timer can fire a moment before ctx
+			// reports it, so the error's cause counts as much as ctx.
 			in.log.Warn("call exceeded its deadline; stopping the plugin", "method", method)
 			in.discard(proc)
-			return in.errorf("%s: %w", method, ctx.Err())
+			if ctx.Err() != nil {
+				err = ctx.Err()
+			}
+			return in.errorf("%s: %w", method, err)
 		default:
 			return in.errorf("%s: %w", method, in.scrubError(err))
 		}
