@@ -19,7 +19,7 @@ type files struct{ dir string }
 
 func (f *files) GetInfo(context.Context, provider.InfoRequest) (provider.InfoResponse, error) {
 	return provider.InfoResponse{Name: "file", Version: "0.1.0", Schemes: []string{"file"},
-		ConfigSchema: []provider.ConfigAttribute{{Name: "dir", Description: "directory holding one file per secret", Required: true}}}, nil
+		ConfigSchema: []provider.ConfigAttribute{{Name: "dir", Description: "directory holding one file per secret", Required: true, Path: true}}}, nil
 }
 
 func (f *files) Configure(_ context.Context, req provider.ConfigureRequest) (provider.ConfigureResponse, error) {

@@ -57,6 +57,7 @@ func infoToProto(in provider.InfoResponse) *pb.GetInfoResponse {
 	for _, a := range in.ConfigSchema {
 		out.ConfigSchema = append(out.ConfigSchema, &pb.ConfigAttribute{
 			Name: a.Name, Description: a.Description, Required: a.Required, Sensitive: a.Sensitive,
+			Path: a.Path || a.SecretFile, SecretFile: a.SecretFile,
 		})
 	}
 	return out
@@ -72,6 +73,7 @@ func infoFromProto(in *pb.GetInfoResponse) provider.InfoResponse {
 	for _, a := range in.GetConfigSchema() {
 		out.ConfigSchema = append(out.ConfigSchema, provider.ConfigAttribute{
 			Name: a.GetName(), Description: a.GetDescription(), Required: a.GetRequired(), Sensitive: a.GetSensitive(),
+			Path: a.GetPath() || a.GetSecretFile(), SecretFile: a.GetSecretFile(),
 		})
 	}
 	return out

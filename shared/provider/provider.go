@@ -47,6 +47,17 @@ type ConfigAttribute struct {
 	Required    bool
 	// Sensitive attributes (tokens, passwords) are never logged or echoed.
 	Sensitive bool
+	// Path marks a file system path. The host makes a relative value
+	// absolute before Configure (against the caller's working directory for
+	// a value from the environment, against the configuration file's
+	// directory for one from config.hcl): a plugin never receives a relative
+	// path, and its working directory means nothing.
+	Path bool
+	// SecretFile marks the path of a file whose content is a secret (a token
+	// file); it implies Path. The host reads that file only to treat its
+	// content exactly like a Sensitive value: scrubbed from whatever the
+	// plugin says, masked and withheld from the command by `secrethost run`.
+	SecretFile bool
 }
 
 // InfoRequest is the input of GetInfo.

@@ -59,7 +59,7 @@ var schema = []provider.ConfigAttribute{
 	{Name: AttrToken, Sensitive: true, Description: "Connect access token. Mutually exclusive with " + AttrTokenFile +
 		". Falls back to " + AttrTokenAlt + ". The token can only read the vaults granted when it was created."},
 	{Name: AttrTokenAlt, Sensitive: true, Description: "Fallback for " + AttrToken + " (the name connect-sdk-go and the op CLI use)."},
-	{Name: AttrTokenFile, Description: "Path of a file holding the Connect access token (for example a Docker secret, " +
+	{Name: AttrTokenFile, SecretFile: true, Description: "Path of a file holding the Connect access token (for example a Docker secret, " +
 		"/run/secrets/op_connect_token). Mutually exclusive with " + AttrToken + "; read again on every call, so a " +
 		"rotated token is picked up."},
 	{Name: AttrRequestTimeout, Description: fmt.Sprintf("Time limit of each HTTP attempt against Connect, as a Go "+

@@ -46,7 +46,7 @@ var schema = []provider.ConfigAttribute{
 		Description: "1Password service account token (ops_...). Set this, or " + AttrTokenFallback + ", or " + AttrTokenFile + "."},
 	{Name: AttrTokenFallback, Sensitive: true,
 		Description: "Fallback for " + AttrToken + ", under the name 1Password's own tools use; ignored when " + AttrToken + " is set."},
-	{Name: AttrTokenFile,
+	{Name: AttrTokenFile, SecretFile: true,
 		Description: "Path of a file holding the service account token (a Docker or Kubernetes secret); exclusive with the inline token attributes."},
 	{Name: AttrCacheEnabled,
 		Description: "Cache resolved secrets in the plugin's memory: true or false (default false). One-time passwords are never cached."},

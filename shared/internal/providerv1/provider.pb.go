@@ -179,7 +179,17 @@ type ConfigAttribute struct {
 	Description string                 `protobuf:"bytes,2,opt,name=description,proto3" json:"description,omitempty"`
 	Required    bool                   `protobuf:"varint,3,opt,name=required,proto3" json:"required,omitempty"`
 	// Sensitive values are never logged or echoed by the host or the plugin.
-	Sensitive     bool `protobuf:"varint,4,opt,name=sensitive,proto3" json:"sensitive,omitempty"`
+	Sensitive bool `protobuf:"varint,4,opt,name=sensitive,proto3" json:"sensitive,omitempty"`
+	// The value is a file system path. The host makes a relative path
+	// absolute before Configure (against the caller's working directory for a
+	// value from the environment, against the configuration file's directory
+	// for one from config.hcl), so a plugin never receives a relative path.
+	Path bool `protobuf:"varint,5,opt,name=path,proto3" json:"path,omitempty"`
+	// The value is the path of a file whose content is a secret (a token
+	// file). Implies path. The host reads the file only to treat its content
+	// like a sensitive value: never logged, scrubbed from what the plugin says,
+	// masked and withheld from the command by `secrethost run`.
+	SecretFile    bool `protobuf:"varint,6,opt,name=secret_file,json=secretFile,proto3" json:"secret_file,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -238,6 +248,20 @@ func (x *ConfigAttribute) GetRequired() bool {
 func (x *ConfigAttribute) GetSensitive() bool {
 	if x != nil {
 		return x.Sensitive
+	}
+	return false
+}
+
+func (x *ConfigAttribute) GetPath() bool {
+	if x != nil {
+		return x.Path
+	}
+	return false
+}
+
+func (x *ConfigAttribute) GetSecretFile() bool {
+	if x != nil {
+		return x.SecretFile
 	}
 	return false
 }
@@ -1012,12 +1036,15 @@ const file_secrethost_provider_v1_provider_proto_rawDesc = "" +
 	"\x04code\x18\x01 \x01(\x0e2\x1c.secrethost.provider.v1.CodeR\x04code\x12\x1c\n" +
 	"\treference\x18\x02 \x01(\tR\treference\x12\x18\n" +
 	"\amessage\x18\x03 \x01(\tR\amessage\x12$\n" +
-	"\x0eretry_after_ms\x18\x04 \x01(\x03R\fretryAfterMs\"\x81\x01\n" +
+	"\x0eretry_after_ms\x18\x04 \x01(\x03R\fretryAfterMs\"\xb6\x01\n" +
 	"\x0fConfigAttribute\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12 \n" +
 	"\vdescription\x18\x02 \x01(\tR\vdescription\x12\x1a\n" +
 	"\brequired\x18\x03 \x01(\bR\brequired\x12\x1c\n" +
-	"\tsensitive\x18\x04 \x01(\bR\tsensitive\"\x10\n" +
+	"\tsensitive\x18\x04 \x01(\bR\tsensitive\x12\x12\n" +
+	"\x04path\x18\x05 \x01(\bR\x04path\x12\x1f\n" +
+	"\vsecret_file\x18\x06 \x01(\bR\n" +
+	"secretFile\"\x10\n" +
 	"\x0eGetInfoRequest\"\x87\x02\n" +
 	"\x0fGetInfoResponse\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
