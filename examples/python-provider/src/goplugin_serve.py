@@ -1,8 +1,8 @@
 """The go-plugin side of a secrethost plugin, in Python.
 
-Everything here follows shared/proto/README.md ("Writing a plugin in another
-language"); the section names in the comments are that README's. It knows
-nothing about secrets: serve() takes a ProviderService servicer and does the
+Everything here follows shared/proto/README.md, and the words quoted in the
+comments ("Environment", "Handshake", ...) name the part of it that says why.
+It knows nothing about secrets: serve() takes a ProviderService servicer and does the
 rest (environment, logging, certificate, socket, handshake, health,
 controller, stdio, shutdown).
 """
@@ -22,7 +22,6 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
-from google.protobuf import empty_pb2
 
 from goplugin import grpc_controller_pb2, grpc_controller_pb2_grpc
 from goplugin import grpc_stdio_pb2_grpc
@@ -208,8 +207,8 @@ def serve(provider_servicer, log):
 
     stop = threading.Event()
     server = grpc.server(
-        # "Concurrency": the host calls concurrently, and the stdio stream
-        # holds a worker while it is open.
+        # The host may call concurrently (the conformance kit does, from 16
+        # goroutines).
         futures.ThreadPoolExecutor(max_workers=32, thread_name_prefix="rpc"),
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE),
