@@ -8,7 +8,7 @@ PLUGINS  := $(BIN)/plugins
 GOBIN_DIR := $(CURDIR)/.bin
 export CGO_ENABLED ?= 0
 
-.PHONY: all build test vet fmt fmt-check proto proto-check bench demo reliability clean
+.PHONY: all build test vet fmt fmt-check proto proto-check proto-python python-provider bench demo reliability clean
 
 all: build
 
@@ -50,6 +50,16 @@ proto: $(GOBIN_DIR)/protoc-gen-go $(GOBIN_DIR)/protoc-gen-go-grpc
 
 proto-check: proto
 	git diff --exit-code -- shared/internal/
+
+# The Python example provider: its protobuf and gRPC code, generated with
+# Debian's protoc and grpc_python_plugin (installed on demand), and the
+# plugin itself, one executable zip application.
+proto-python:
+	./examples/python-provider/generate.sh
+
+python-provider:
+	@mkdir -p $(PLUGINS)
+	./examples/python-provider/build.sh $(PLUGINS)/pyfile
 
 # Benchmarks: medians over repeated runs, summarised by scripts/bench.
 bench:
