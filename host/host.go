@@ -61,8 +61,8 @@ type Host struct {
 	// pluginDirSecret: pluginDir is the configuration's plugin_dir, read
 	// with env() or file(), so it must not appear in any message.
 	pluginDirSecret bool
-	lookupEnv func(string) (string, bool)
-	providers []*instance
+	lookupEnv       func(string) (string, bool)
+	providers       []*instance
 
 	mu     sync.Mutex
 	closed bool

@@ -108,4 +108,3 @@ type hiddenError struct {
 
 func (e *hiddenError) Error() string        { return e.msg }
 func (e *hiddenError) Is(target error) bool { return errors.Is(e.err, target) }
-
