@@ -284,3 +284,84 @@ func TestOpenIgnoresWorkingDirectoryConfig(t *testing.T) {
 		t.Error("control: the script did not run")
 	}
 }
+
+// mkfile writes content to path, creating its directory.
+func mkfile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A relative SECRET_PROVIDER_CONNECT_TOKEN_FILE is relative to the caller's
+// working directory, never to the plugin's: a same-named file in the plugin
+// directory (holding a wrong token here) is not used.
+func TestE2ERelativeTokenFileFromEnvironment(t *testing.T) {
+	f := newFixture(t)
+	name := "tok-" + filepath.Base(f.dir)
+	mkfile(t, filepath.Join(f.dir, name), testToken+"\n")
+	decoy := filepath.Join(f.pluginDir, name)
+	mkfile(t, decoy, "wrong-token-in-plugin-dir\n")
+	t.Cleanup(func() { os.Remove(decoy) })
+	f.env["SECRET_PROVIDER_CONNECT_TOKEN"] = ""
+	f.env["SECRET_PROVIDER_CONNECT_TOKEN_FILE"] = name
+
+	for _, args := range [][]string{{"--config", "op.hcl"}, nil} { // a file, and the built-in default
+		r := f.run(t, "", nil, append(args, "resolve", "DB=op://Demo/Postgres/password")...)
+		r.expect(t, 0)
+		if r.stdout != "DB=\"pg-s3cret-9f2c\"\n" {
+			t.Errorf("%v: stdout %q", args, r.stdout)
+		}
+	}
+}
+
+// A relative path in a configuration file's config map is relative to that
+// file's directory (the README's own provider "file" example); one from the
+// environment (config_from_env) to the working directory. Never to the
+// plugin directory or the plugin's working directory.
+func TestE2ERelativePathsInConfiguration(t *testing.T) {
+	f := newFixture(t)
+	mkfile(t, filepath.Join(f.dir, "conf", "secrets", "api_key"), "from-config-dir")
+	mkfile(t, filepath.Join(f.dir, "secrets", "api_key"), "from-working-dir")
+	decoy := filepath.Join(f.pluginDir, "secrets", "api_key")
+	if !exists(decoy) {
+		mkfile(t, decoy, "from-plugin-dir")
+		t.Cleanup(func() { os.RemoveAll(filepath.Dir(decoy)) })
+	}
+	mkfile(t, filepath.Join(f.dir, "conf", "file.hcl"), fmt.Sprintf(`plugin_dir = %q
+provider "file" {
+  config = { dir = "./secrets" }
+}
+`, f.pluginDir))
+	mkfile(t, filepath.Join(f.dir, "conf", "fromenv.hcl"), fmt.Sprintf(`plugin_dir = %q
+provider "file" {
+  config_from_env = true
+}
+`, f.pluginDir))
+
+	r := f.run(t, "", nil, "--config", "conf/file.hcl", "resolve", "A=file://api_key")
+	r.expect(t, 0)
+	if r.stdout != "A=\"from-config-dir\"\n" {
+		t.Errorf("config map: stdout %q", r.stdout)
+	}
+	r = f.run(t, "", []string{"dir=./secrets"}, "--config", "conf/fromenv.hcl", "resolve", "A=file://api_key")
+	r.expect(t, 0)
+	if r.stdout != "A=\"from-working-dir\"\n" {
+		t.Errorf("config_from_env: stdout %q", r.stdout)
+	}
+
+	// The library does the same.
+	t.Chdir(f.dir)
+	h, err := host.Open(filepath.Join("conf", "file.hcl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	v, err := h.GetSecret(t.Context(), "file://api_key")
+	if err != nil || v != "from-config-dir" {
+		t.Errorf("library: %q, %v", v, err)
+	}
+}
