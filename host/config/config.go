@@ -21,8 +21,16 @@
 //
 // Expressions may call env(name), env(name, default), file(path),
 // trimspace, lower, upper and coalesce. Values obtained through env() and
-// file() are treated as secrets: no error produced by this package contains
-// them (see Error and SelectionError for the one documented exception).
+// file() are treated as secrets, whatever attribute they set: no error
+// produced by this package contains them, and Config.Secret,
+// Provider.Secret and Provider.SecretConfig tell the host which attributes
+// hold such values, so that it keeps them out of its own messages too.
+//
+// The configuration file comes from --config (Resolve's flagPath) or
+// $SECRETHOST_CONFIG; otherwise the built-in default is used. The working
+// directory is never searched. A file that its group or others may write,
+// or that is owned by another user than root or the current one, is refused
+// (ErrUntrustedFile).
 //
 // Load, LoadDefault and Resolve return *Error for a file that is invalid
 // (each problem with "file:line:col" and a source snippet) and
