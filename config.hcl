@@ -5,7 +5,8 @@
 # environment variable names a file. A config.hcl in the working directory is
 # never read: whoever can write there must not choose the plugins or where
 # tokens go. A file that its group or others may write, or that belongs to
-# another user than root or the one running secrethost, is refused. The copy at
+# another user than root or the one running secrethost, is refused, and so is
+# one in a directory (at any level) like that, unless sticky. The copy at
 # the repository root (config.hcl) and the embedded copy
 # (host/config/default.hcl) must stay byte-identical; a test checks it.
 #

@@ -30,7 +30,7 @@
 // $SECRETHOST_CONFIG; otherwise the built-in default is used. The working
 // directory is never searched. A file that its group or others may write,
 // or that is owned by another user than root or the current one, is refused
-// (ErrUntrustedFile).
+// (ErrUntrustedFile), as is one below a directory like that.
 //
 // Load, LoadDefault and Resolve return *Error for a file that is invalid
 // (each problem with "file:line:col" and a source snippet) and
@@ -202,7 +202,8 @@ func Resolve(flagPath string, lookupEnv func(string) (string, bool)) (*Config, e
 // The file must be trustworthy, since it decides which programs run and
 // where credentials are sent: a file writable by its group or by others, or
 // owned by anyone but root or the current user, is refused with an error
-// wrapping ErrUntrustedFile that says why and how to fix it.
+// wrapping ErrUntrustedFile that says why and how to fix it; so is a file
+// below a directory like that (unless the directory is sticky, like /tmp).
 // A nil lookupEnv means os.LookupEnv.
 func Load(path string, lookupEnv func(string) (string, bool)) (*Config, error) {
 	return load(path, "", orOS(lookupEnv))

@@ -210,3 +210,59 @@ func TestUntrustedConfigFileRefused(t *testing.T) {
 		t.Fatalf("0644 file refused: %v", err)
 	}
 }
+
+// A trustworthy file in a directory others may write is refused too: they
+// could put another file in its place. A sticky directory (/tmp) is fine.
+func TestConfigFileInUntrustedDirectoryRefused(t *testing.T) {
+	base := t.TempDir()
+	for _, tc := range []struct {
+		name  string
+		mode  os.FileMode
+		chown bool
+		want  []string
+	}{
+		{name: "group-writable dir", mode: 0o775, want: []string{"directory", "writable by its group", "mode 0775", "chmod go-w"}},
+		{name: "world-writable dir", mode: 0o777, want: []string{"directory", "writable by its group and by others", "mode 0777"}},
+		{name: "dir owned by nobody", mode: 0o755, chown: true, want: []string{"directory", "owned by uid 65534"}},
+		{name: "sticky world-writable dir", mode: 0o777 | os.ModeSticky},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := filepath.Join(base, strings.ReplaceAll(tc.name, " ", "-"))
+			path := filepath.Join(dir, "sub", "c.hcl") // the parent of the file's own directory
+			writeFile(t, path, "provider \"p\" {}\n")
+			if err := os.Chmod(dir, tc.mode); err != nil {
+				t.Fatal(err)
+			}
+			if tc.chown {
+				if os.Geteuid() != 0 {
+					t.Skip("chown to nobody needs root")
+				}
+				if err := os.Chown(dir, 65534, 65534); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// Through a symlink in a trusted directory, too.
+			link := filepath.Join(t.TempDir(), "link.hcl")
+			if err := os.Symlink(path, link); err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range []string{path, link} {
+				_, err := Resolve(p, lookup(nil))
+				if len(tc.want) == 0 {
+					if err != nil {
+						t.Errorf("%s: %v", p, err)
+					}
+					continue
+				}
+				if !errors.Is(err, ErrUntrustedFile) {
+					t.Fatalf("%s: err = %v", p, err)
+				}
+				for _, w := range append(tc.want, dir) {
+					if !strings.Contains(err.Error(), w) {
+						t.Errorf("%s: error %q lacks %q", p, err, w)
+					}
+				}
+			}
+		})
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"strings"
 )
 
@@ -31,6 +32,9 @@ func readTrusted(path string, limit int64) ([]byte, error) {
 		return nil, errors.New("is a directory")
 	}
 	if err := checkTrusted(path, st); err != nil {
+		return nil, err
+	}
+	if err := checkDirs(path); err != nil {
 		return nil, err
 	}
 	b, err := io.ReadAll(io.LimitReader(f, limit+1))
@@ -65,6 +69,54 @@ func checkTrusted(path string, st fs.FileInfo) error {
 		return &untrustedError{fmt.Sprintf(
 			"refused: it is owned by uid %d, neither root nor the user running secrethost (uid %d), so its owner could choose which plugins run and where credentials go; run `chown %d %s` (or `chown root`)",
 			uid, os.Geteuid(), os.Geteuid(), shellQuote(path))}
+	}
+	return nil
+}
+
+// checkDirs applies the same rule to every directory above the file, as
+// given and after resolving symlinks: whoever may write one of them could
+// put another file in its place. A directory with the sticky bit (/tmp)
+// may be writable by others, since they cannot rename or remove what is
+// not theirs.
+func checkDirs(path string) error {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil // the caller reports it
+	}
+	chains := []string{abs}
+	if real, err := filepath.EvalSymlinks(abs); err == nil && real != abs {
+		chains = append(chains, real)
+	}
+	seen := map[string]bool{}
+	for _, p := range chains {
+		for dir := filepath.Dir(p); !seen[dir]; dir = filepath.Dir(dir) {
+			seen[dir] = true
+			st, err := os.Stat(dir)
+			if err != nil {
+				break
+			}
+			perm := st.Mode().Perm()
+			if perm&0o022 != 0 && st.Mode()&fs.ModeSticky == 0 {
+				var who []string
+				if perm&0o020 != 0 {
+					who = append(who, "its group")
+				}
+				if perm&0o002 != 0 {
+					who = append(who, "others")
+				}
+				return &untrustedError{fmt.Sprintf(
+					"refused: the directory %s holding it is writable by %s (mode %04o), who could replace the file; run `chmod go-w %s` or move the file",
+					dir, strings.Join(who, " and by "), perm, shellQuote(dir))}
+			}
+			if uid, ok := fileOwner(st); ok && uid != 0 && uid != os.Geteuid() {
+				return &untrustedError{fmt.Sprintf(
+					"refused: the directory %s holding it is owned by uid %d, neither root nor the user running secrethost (uid %d), who could replace the file; move the file, or run `chown %d %s`",
+					dir, uid, os.Geteuid(), os.Geteuid(), shellQuote(dir))}
+			}
+			if dir == filepath.Dir(dir) {
+				break
+			}
+		}
 	}
 	return nil
 }
