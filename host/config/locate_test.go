@@ -266,3 +266,28 @@ func TestConfigFileInUntrustedDirectoryRefused(t *testing.T) {
 		})
 	}
 }
+
+// A symlink to a trustworthy file, owned by someone else, is refused: its
+// owner could point it elsewhere.
+func TestConfigSymlinkOwnedByOthersRefused(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("lchown to nobody needs root")
+	}
+	dir := t.TempDir()
+	target := filepath.Join(dir, "real.hcl")
+	writeFile(t, target, "provider \"p\" {}\n")
+	link := filepath.Join(dir, "link.hcl")
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Resolve(link, lookup(nil)); err != nil {
+		t.Fatalf("control: our own symlink refused: %v", err)
+	}
+	if err := os.Lchown(link, 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Resolve(link, lookup(nil))
+	if !errors.Is(err, ErrUntrustedFile) || !strings.Contains(err.Error(), "symlink "+link) || !strings.Contains(err.Error(), "uid 65534") {
+		t.Fatalf("err = %v", err)
+	}
+}

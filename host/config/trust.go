@@ -83,6 +83,20 @@ func checkDirs(path string) error {
 	if err != nil {
 		return nil // the caller reports it
 	}
+	// A symlink on the way (the file itself included) can be repointed by
+	// its owner, whatever its mode.
+	for p := abs; ; p = filepath.Dir(p) {
+		if li, err := os.Lstat(p); err == nil && li.Mode()&fs.ModeSymlink != 0 {
+			if uid, ok := fileOwner(li); ok && uid != 0 && uid != os.Geteuid() {
+				return &untrustedError{fmt.Sprintf(
+					"refused: the symlink %s on its path is owned by uid %d, neither root nor the user running secrethost (uid %d), who could point it elsewhere; use a path without it",
+					p, uid, os.Geteuid())}
+			}
+		}
+		if p == filepath.Dir(p) {
+			break
+		}
+	}
 	chains := []string{abs}
 	if real, err := filepath.EvalSymlinks(abs); err == nil && real != abs {
 		chains = append(chains, real)
