@@ -106,7 +106,7 @@ func (h *Host) diagnoseAll(ctx context.Context, full bool) []Diagnosis {
 }
 
 func (in *instance) newDiagnosis() Diagnosis {
-	return Diagnosis{Provider: in.spec.Name, Plugin: in.spec.Plugin, Pos: in.spec.Pos, Pinned: len(in.pin) > 0}
+	return Diagnosis{Provider: in.spec.Name, Plugin: in.shownPlugin(), Pos: in.spec.Pos, Pinned: len(in.pin) > 0}
 }
 
 func (d *Diagnosis) add(name string, st Status, detail, fix string) {
@@ -251,10 +251,10 @@ func (in *instance) diagnoseSteps(ctx context.Context, full bool, secrets *[]str
 }
 
 func (in *instance) locateFix(err error) string {
-	dir := in.host.pluginDir
+	dir := in.host.ShownPluginDir()
 	switch {
 	case errors.Is(err, catalog.ErrNotFound):
-		return fmt.Sprintf("install the plugin binary as %s/%s (make build puts plugins in bin/plugins), or point plugin_dir in the configuration at the directory that holds it", dir, in.spec.Plugin)
+		return fmt.Sprintf("install the plugin binary as %s/%s (make build puts plugins in bin/plugins), or point plugin_dir in the configuration at the directory that holds it", dir, in.shownPlugin())
 	case errors.Is(err, catalog.ErrUnsafe):
 		return "make the plugin a regular, executable file that only its owner may write: chmod 0755 <file>"
 	case errors.Is(err, catalog.ErrOutsideDir):

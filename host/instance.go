@@ -118,6 +118,14 @@ func (in *instance) locate() (string, error) {
 	return catalog.LocateSecret(in.host.pluginDir, in.spec.Plugin, in.host.pluginDirSecret, in.spec.IsSecret("plugin"))
 }
 
+// shownPlugin is the plugin name for a message.
+func (in *instance) shownPlugin() string {
+	if in.spec.IsSecret("plugin") {
+		return "(plugin, read with env() or file(), not shown)"
+	}
+	return in.spec.Plugin
+}
+
 // launch starts the plugin binary at path with this provider's pin, log
 // level and logger.
 func (in *instance) launch(ctx context.Context, path string) (*launch.Process, error) {
