@@ -1,9 +1,13 @@
 # secrethost configuration (HCL).
 #
 # This file is the built-in default ("doco-cd environment mode"): it is what
-# secrethost uses when none of these is given: the --config flag, the
-# SECRETHOST_CONFIG environment variable, a config.hcl in the working
-# directory. The copy at the repository root (config.hcl) and the embedded copy
+# secrethost uses when neither the --config flag nor the SECRETHOST_CONFIG
+# environment variable names a file. A config.hcl in the working directory is
+# never read: whoever can write there must not choose the plugins or where
+# tokens go. A file that its group or others may write, or that belongs to
+# another user than root or the one running secrethost, is refused, and so is
+# one in a directory (at any level) like that, unless sticky. The copy at
+# the repository root (config.hcl) and the embedded copy
 # (host/config/default.hcl) must stay byte-identical; a test checks it.
 #
 # Syntax in short:
@@ -16,7 +20,13 @@
 #   file("path")                    the file's content without surrounding
 #                                   whitespace; relative to this file's dir
 #   trimspace(s), lower(s), upper(s), coalesce(a, b, ...) (first non-null)
-# Values read with env() and file() are never printed in error messages.
+# Values read with env() and file() are secrets, whatever they set: they never
+# appear in a message or log line (the host also scrubs them from whatever the
+# plugin says). Values the host reads itself for config_from_env are governed
+# by the plugin's schema (its Sensitive and SecretFile attributes) instead.
+# A relative path in config (an attribute the plugin declares as a path, like
+# the file provider's dir or a token file) is relative to this file's
+# directory; one from the environment, to the working directory.
 
 # Directory holding the plugin binaries. A relative path is relative to the
 # directory of this file. When not set, the host uses "plugins" next to its

@@ -106,7 +106,7 @@ func (h *Host) diagnoseAll(ctx context.Context, full bool) []Diagnosis {
 }
 
 func (in *instance) newDiagnosis() Diagnosis {
-	return Diagnosis{Provider: in.spec.Name, Plugin: in.spec.Plugin, Pos: in.spec.Pos, Pinned: len(in.pin) > 0}
+	return Diagnosis{Provider: in.spec.Name, Plugin: in.shownPlugin(), Pos: in.spec.Pos, Pinned: len(in.pin) > 0}
 }
 
 func (d *Diagnosis) add(name string, st Status, detail, fix string) {
@@ -130,14 +130,27 @@ const (
 	StepCheck     = "backend check"
 )
 
+// diagnose runs the steps, then scrubs the result of every value read with
+// env() or file() and every sensitive value the plugin was configured with.
 func (in *instance) diagnose(ctx context.Context, full bool) Diagnosis {
+	secrets := in.static
+	d := in.diagnoseSteps(ctx, full, &secrets)
+	d.Plugin, d.Path, d.SHA256 = scrub(d.Plugin, secrets), scrub(d.Path, secrets), scrub(d.SHA256, secrets)
+	for i := range d.Steps {
+		d.Steps[i].Detail = scrub(d.Steps[i].Detail, secrets)
+		d.Steps[i].Fix = scrub(d.Steps[i].Fix, secrets)
+	}
+	return d
+}
+
+func (in *instance) diagnoseSteps(ctx context.Context, full bool, secrets *[]string) Diagnosis {
 	d := in.newDiagnosis()
 	later := []string{StepChecksum, StepStarts, StepProtocol}
 	if full {
 		later = append(later, StepConfigure, StepCheck)
 	}
 
-	path, err := catalog.Locate(in.host.pluginDir, in.spec.Plugin)
+	path, err := in.locate()
 	if err != nil {
 		d.add(StepFound, StatusFailed, err.Error(), in.locateFix(err))
 		d.skip(later...)
@@ -199,6 +212,7 @@ func (in *instance) diagnose(ctx context.Context, full bool) Diagnosis {
 	}
 
 	cfg := in.configFor(info)
+	*secrets = in.configSecrets(info, cfg)
 	resp, err := proc.Provider.Configure(ctx, provider.ConfigureRequest{Config: cfg})
 	if err != nil {
 		d.add(StepConfigure, StatusFailed, err.Error(), in.configFix(info, cfg))
@@ -237,10 +251,10 @@ func (in *instance) diagnose(ctx context.Context, full bool) Diagnosis {
 }
 
 func (in *instance) locateFix(err error) string {
-	dir := in.host.pluginDir
+	dir := in.host.ShownPluginDir()
 	switch {
 	case errors.Is(err, catalog.ErrNotFound):
-		return fmt.Sprintf("install the plugin binary as %s/%s (make build puts plugins in bin/plugins), or point plugin_dir in the configuration at the directory that holds it", dir, in.spec.Plugin)
+		return fmt.Sprintf("install the plugin binary as %s/%s (make build puts plugins in bin/plugins), or point plugin_dir in the configuration at the directory that holds it", dir, in.shownPlugin())
 	case errors.Is(err, catalog.ErrUnsafe):
 		return "make the plugin a regular, executable file that only its owner may write: chmod 0755 <file>"
 	case errors.Is(err, catalog.ErrOutsideDir):

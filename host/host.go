@@ -3,7 +3,7 @@
 // GetSecret, GetSecrets, ResolveSecretReferences, Close), so doco-cd can
 // replace its compiled-in providers with a few lines:
 //
-//	h, err := host.Open("", host.WithLogger(logger)) // config.hcl, or doco-cd's env
+//	h, err := host.Open("", host.WithLogger(logger)) // $SECRETHOST_CONFIG, or doco-cd's env
 //	...
 //	values, err := h.ResolveSecretReferences(ctx, deployConfig.ExternalSecrets)
 //
@@ -58,18 +58,35 @@ func WithLookupEnv(f func(string) (string, bool)) Option {
 type Host struct {
 	log       hclog.Logger
 	pluginDir string
-	lookupEnv func(string) (string, bool)
-	providers []*instance
+	// pluginDirSecret: pluginDir is the configuration's plugin_dir, read
+	// with env() or file(), so it must not appear in any message.
+	pluginDirSecret bool
+	lookupEnv       func(string) (string, bool)
+	providers       []*instance
 
 	mu     sync.Mutex
 	closed bool
 }
 
-// Open loads the configuration the usual way (path, else SECRETHOST_CONFIG,
-// else ./config.hcl, else the built-in doco-cd default) and returns a Host.
+// Open loads the configuration: the file at configPath if not empty, else
+// the one $SECRETHOST_CONFIG names, else the built-in doco-cd default. The
+// working directory is never searched for a config.hcl: the directory a
+// deployment runs in is not a trust boundary. A file that others may change
+// is refused (see config.Load). Open then returns a Host.
 func Open(configPath string, opts ...Option) (*Host, error) {
 	o := collect(opts)
-	cfg, err := config.Resolve(configPath, o.lookupEnv)
+	var (
+		cfg *config.Config
+		err error
+	)
+	if configPath != "" {
+		cfg, err = config.Load(configPath, o.lookupEnv)
+		if cfg != nil {
+			cfg.Origin = "host.Open"
+		}
+	} else {
+		cfg, err = config.Resolve("", o.lookupEnv)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -83,6 +100,7 @@ func New(cfg *config.Config, opts ...Option) (*Host, error) {
 	h.pluginDir = o.pluginDir
 	if h.pluginDir == "" {
 		h.pluginDir = cfg.PluginDir
+		h.pluginDirSecret = cfg.PluginDir != "" && cfg.IsSecret("plugin_dir")
 	}
 	if h.pluginDir == "" {
 		dir, err := catalog.DefaultDir()
@@ -94,15 +112,22 @@ func New(cfg *config.Config, opts ...Option) (*Host, error) {
 	if len(cfg.Providers) == 0 {
 		return nil, errors.New("secrethost: no provider configured")
 	}
+	// The configuration's description names a path given by the caller
+	// and where it came from, never a value of the file.
+	h.log.Info("configuration in use: " + cfg.Describe())
 	for _, p := range cfg.Providers {
 		pin, err := catalog.ParsePin(p.SHA256)
 		if err != nil {
+			if p.IsSecret("sha256") {
+				err = fmt.Errorf("%w: the value of sha256, read with env() or file(), is not 64 hex digits (not shown)", catalog.ErrBadPin)
+			}
 			return nil, fmt.Errorf("provider %q (%s): %w", p.Name, p.Pos, err)
 		}
-		h.providers = append(h.providers, &instance{
-			spec: p, pin: pin, host: h,
-			log: h.log.Named(p.Name),
-		})
+		in := &instance{spec: p, pin: pin, host: h}
+		in.staticRaw = in.staticSecrets()
+		in.static = secretForms(in.staticRaw...)
+		in.log = &scrubLogger{Logger: h.log.Named(p.Name), secrets: in.secretsNow}
+		h.providers = append(h.providers, in)
 	}
 	return h, nil
 }
@@ -130,8 +155,22 @@ func (h *Host) Name() string {
 	return strings.Join(names, "+")
 }
 
-// PluginDir is the directory plugins are loaded from.
+// PluginDir is the directory plugins are loaded from. When
+// PluginDirSecret reports true, it must not be shown.
 func (h *Host) PluginDir() string { return h.pluginDir }
+
+// PluginDirSecret reports whether PluginDir is the configuration's
+// plugin_dir read with env() or file(): a secret, like every such value.
+func (h *Host) PluginDirSecret() bool { return h.pluginDirSecret }
+
+// ShownPluginDir is PluginDir for a message: a placeholder when it is a
+// secret.
+func (h *Host) ShownPluginDir() string {
+	if h.pluginDirSecret {
+		return "(plugin_dir, read with env() or file(), not shown)"
+	}
+	return h.pluginDir
+}
 
 // GetSecret resolves one reference.
 func (h *Host) GetSecret(ctx context.Context, ref string) (string, error) {

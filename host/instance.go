@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
+	"os"
+	"path/filepath"
 	"sync"
+	"sync/atomic"
 
 	"github.com/hashicorp/go-hclog"
 
@@ -26,13 +28,19 @@ type instance struct {
 	host *Host
 	log  hclog.Logger
 
+	// staticRaw are the configuration's values read with env() or file()
+	// (and plugin paths derived from them); static is them in every form
+	// to scrub (secretForms). Fixed at New.
+	staticRaw, static []string
+
 	mu   sync.Mutex
 	proc *launch.Process
 	info provider.InfoResponse
-	// secrets are the values of sensitive attributes the plugin was
-	// configured with: scrubbed from whatever the plugin says back, in case
-	// a careless plugin quotes its own token.
-	secrets []string
+	// secrets are, once the plugin is configured, static plus the values
+	// of sensitive attributes it was configured with: scrubbed from
+	// whatever the plugin says back, in case a careless plugin quotes its
+	// own token. Atomic, so the logger can read it from any goroutine.
+	secrets atomic.Pointer[[]string]
 }
 
 // ready returns a started, configured process, starting one if there is
@@ -57,7 +65,8 @@ func (in *instance) ready(ctx context.Context) (*launch.Process, error) {
 	if err != nil {
 		return nil, err
 	}
-	in.proc, in.info, in.secrets = proc, info, secrets
+	in.proc, in.info = proc, info
+	in.secrets.Store(&secrets)
 	return proc, nil
 }
 
@@ -67,7 +76,7 @@ func (in *instance) start(ctx context.Context) (*launch.Process, provider.InfoRe
 		return nil, info, nil, err
 	}
 	cfg := in.configFor(info)
-	secrets := sensitiveValues(info, cfg)
+	secrets := in.configSecrets(info, cfg)
 	resp, err := proc.Provider.Configure(ctx, provider.ConfigureRequest{Config: cfg})
 	if err != nil {
 		proc.Kill()
@@ -84,13 +93,13 @@ func (in *instance) start(ctx context.Context) (*launch.Process, provider.InfoRe
 // itself in our protocol; it is not configured yet.
 func (in *instance) startUnconfigured(ctx context.Context) (*launch.Process, provider.InfoResponse, error) {
 	var info provider.InfoResponse
-	path, err := catalog.Locate(in.host.pluginDir, in.spec.Plugin)
+	path, err := in.locate()
 	if err != nil {
 		return nil, info, in.errorf("%w", err)
 	}
 	proc, err := in.launch(ctx, path)
 	if err != nil {
-		return nil, info, in.errorf("%w", err)
+		return nil, info, in.errorf("%w", scrubError(err, in.static))
 	}
 	info, err = proc.Provider.GetInfo(ctx, provider.InfoRequest{})
 	if err == nil && info.ProtocolVersion != provider.ProtocolVersion {
@@ -98,9 +107,23 @@ func (in *instance) startUnconfigured(ctx context.Context) (*launch.Process, pro
 	}
 	if err != nil {
 		proc.Kill()
-		return nil, info, in.errorf("GetInfo: %w", err)
+		return nil, info, in.errorf("GetInfo: %w", scrubError(err, in.static))
 	}
 	return proc, info, nil
+}
+
+// locate finds the plugin binary; when plugin or plugin_dir was read with
+// env() or file(), its errors name no path derived from them.
+func (in *instance) locate() (string, error) {
+	return catalog.LocateSecret(in.host.pluginDir, in.spec.Plugin, in.host.pluginDirSecret, in.spec.IsSecret("plugin"))
+}
+
+// shownPlugin is the plugin name for a message.
+func (in *instance) shownPlugin() string {
+	if in.spec.IsSecret("plugin") {
+		return "(plugin, read with env() or file(), not shown)"
+	}
+	return in.spec.Plugin
 }
 
 // launch starts the plugin binary at path with this provider's pin, log
@@ -128,17 +151,55 @@ func (in *instance) shutdown(proc *launch.Process) {
 // configFor builds the Configure map: declared environment variables first
 // (config_from_env), then the explicit config map on top. Only declared
 // names are read, so the plugin never sees the rest of the environment.
+//
+// A relative value of an attribute the schema marks Path or SecretFile is
+// made absolute, so that it means what the person who wrote it meant
+// whatever the plugin's working directory: one from the environment against
+// the caller's working directory, one from the config map against the
+// configuration file's directory (the working directory for the built-in
+// default). A plugin never receives a relative path; empty stays empty.
 func (in *instance) configFor(info provider.InfoResponse) map[string]string {
+	isPath := map[string]bool{}
+	for _, attr := range info.ConfigSchema {
+		if attr.Path || attr.SecretFile {
+			isPath[attr.Name] = true
+		}
+	}
 	cfg := map[string]string{}
 	if in.spec.ConfigFromEnv {
 		for _, attr := range info.ConfigSchema {
 			if v, ok := in.host.lookupEnv(attr.Name); ok && v != "" {
+				if isPath[attr.Name] {
+					v = absPath(v, "")
+				}
 				cfg[attr.Name] = v
 			}
 		}
 	}
-	maps.Copy(cfg, in.spec.Config)
+	for k, v := range in.spec.Config {
+		if isPath[k] {
+			v = absPath(v, in.spec.Dir)
+		}
+		cfg[k] = v
+	}
 	return cfg
+}
+
+// absPath makes a relative path absolute against base, or against the
+// working directory when base is "". "" and absolute paths are returned as
+// they are.
+func absPath(p, base string) string {
+	if p == "" || filepath.IsAbs(p) {
+		return p
+	}
+	if base == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			return p // the plugin then reports the path it cannot use
+		}
+		base = wd
+	}
+	return filepath.Join(base, p)
 }
 
 func (in *instance) schemes() []string {

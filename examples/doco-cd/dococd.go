@@ -17,7 +17,7 @@
 // SECRET_PROVIDER_CONNECT_TOKEN or SECRET_PROVIDER_CONNECT_TOKEN_FILE),
 // which secrethost's built-in default configuration reads. The plugins live
 // in a "plugins" directory next to the doco-cd binary (or wherever
-// plugin_dir in a config.hcl points).
+// plugin_dir in the file $SECRETHOST_CONFIG names points).
 package dococd
 
 import (
@@ -67,9 +67,10 @@ func (p *Provider) ResolveSecretReferences(ctx context.Context, secrets map[stri
 	return ResolvedSecrets(values), nil
 }
 
-// Open is doco-cd's secretprovider.Initialize for plugins: it loads
-// config.hcl (or $SECRETHOST_CONFIG, or the built-in default that reads
-// doco-cd's environment) and returns the provider. No plugin starts until
+// Open is doco-cd's secretprovider.Initialize for plugins: it loads the
+// file $SECRETHOST_CONFIG names, or else the built-in default that reads
+// doco-cd's environment (never a config.hcl in the working directory, which
+// a deploy repository could supply), and returns the provider. No plugin starts until
 // the first secret is needed. opts may set the plugin directory, the
 // logger or the environment lookup.
 func Open(logger hclog.Logger, opts ...host.Option) (*Provider, error) {

@@ -130,8 +130,10 @@ Commands:
 %s
 Global flags (before or after the command name):
   --config FILE       configuration file (default: $SECRETHOST_CONFIG, else
-                      ./config.hcl, else the built-in doco-cd default that
-                      reads SECRET_PROVIDER and SECRET_PROVIDER_CONNECT_*)
+                      the built-in doco-cd default that reads SECRET_PROVIDER
+                      and SECRET_PROVIDER_CONNECT_*; ./config.hcl is never
+                      read). A file writable by group or others, or owned by
+                      another user than root or you, is refused
   --log-level LEVEL   trace, debug, info, warn, error or off (default:
                       $SECRETHOST_LOG_LEVEL, else log_level in the
                       configuration, else warn); logs go to stderr

@@ -74,7 +74,7 @@ func (a *app) doctor(ctx context.Context, format, from string, args []string) in
 	}
 	defer h.Close()
 
-	rep := doctorReport{OK: true, Config: a.cfg.Source, PluginDir: h.PluginDir()}
+	rep := doctorReport{OK: true, Config: a.cfg.Source, PluginDir: h.ShownPluginDir()}
 	rep.Providers = h.Diagnose(ctx)
 	for i := range rep.Providers {
 		rep.OK = rep.OK && rep.Providers[i].OK()

@@ -816,7 +816,7 @@ func TestE2EBuiltInDefaultConfiguration(t *testing.T) {
 	}
 	r = f.run(t, "", []string{"SECRET_PROVIDER=vault"}, "resolve", "DB=op://Demo/Postgres/password")
 	r.expect(t, 2)
-	if !strings.Contains(r.stderr, `unknown provider "vault" in SECRET_PROVIDER`) {
+	if !strings.Contains(r.stderr, `unknown provider in SECRET_PROVIDER (its value, read with env() or file(), is not shown)`) || strings.Contains(r.stderr, "vault") {
 		t.Errorf("stderr:\n%s", r.stderr)
 	}
 }

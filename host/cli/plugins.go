@@ -43,7 +43,7 @@ func (a *app) plugins(ctx context.Context) int {
 	defer h.Close()
 	ds := h.Describe(ctx)
 
-	fmt.Fprintf(a.Stdout, "configuration: %s\nplugin directory: %s\n\n", a.cfg.Source, h.PluginDir())
+	fmt.Fprintf(a.Stdout, "configuration: %s\nplugin directory: %s\n\n", a.cfg.Source, h.ShownPluginDir())
 	tw := tabwriter.NewWriter(a.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "PROVIDER\tPLUGIN\tVERSION\tPROTOCOL\tSCHEMES\tSHA256\tPATH")
 	code := ExitOK

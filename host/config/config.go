@@ -21,8 +21,16 @@
 //
 // Expressions may call env(name), env(name, default), file(path),
 // trimspace, lower, upper and coalesce. Values obtained through env() and
-// file() are treated as secrets: no error produced by this package contains
-// them (see Error and SelectionError for the one documented exception).
+// file() are treated as secrets, whatever attribute they set: no error
+// produced by this package contains them, and Config.Secret,
+// Provider.Secret and Provider.SecretConfig tell the host which attributes
+// hold such values, so that it keeps them out of its own messages too.
+//
+// The configuration file comes from --config (Resolve's flagPath) or
+// $SECRETHOST_CONFIG; otherwise the built-in default is used. The working
+// directory is never searched. A file that its group or others may write,
+// or that is owned by another user than root or the current one, is refused
+// (ErrUntrustedFile), as is one below a directory like that.
 //
 // Load, LoadDefault and Resolve return *Error for a file that is invalid
 // (each problem with "file:line:col" and a source snippet) and
@@ -32,9 +40,7 @@ package config
 
 import (
 	_ "embed"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -57,7 +63,8 @@ import (
 var defaultHCL []byte
 
 const (
-	// BuiltinSource is Config.Source for the built-in default.
+	// BuiltinSource is Config.Source and Config.Origin for the built-in
+	// default.
 	BuiltinSource = "built-in default"
 	// BuiltinFilename is the file name diagnostics use for the built-in
 	// default.
@@ -65,9 +72,9 @@ const (
 	// EnvConfigPath names the environment variable that points at the
 	// configuration file when --config is not given.
 	EnvConfigPath = "SECRETHOST_CONFIG"
-	// DefaultFileName is looked up in the working directory when neither
-	// --config nor SECRETHOST_CONFIG is set.
-	DefaultFileName = "config.hcl"
+	// OriginFlag is Config.Origin for a file named by the --config flag
+	// (the flagPath of Resolve).
+	OriginFlag = "--config"
 )
 
 // LogLevels are the accepted values of log_level.
@@ -78,6 +85,14 @@ type Config struct {
 	// Source is the path the configuration was loaded from (as given), or
 	// BuiltinSource.
 	Source string
+	// Origin says how Source was chosen: OriginFlag, EnvConfigPath,
+	// BuiltinSource, or "" for a file given to Load. Callers that load a
+	// file themselves may set it (host.Open does).
+	Origin string
+	// Dir is the absolute directory of the configuration file, against
+	// which its relative paths resolve; "" for the built-in default, whose
+	// relative paths resolve against the working directory.
+	Dir string
 	// PluginDir is the absolute plugin directory, or "" when the file does
 	// not set one (the host then picks its own default).
 	PluginDir string
@@ -86,6 +101,27 @@ type Config struct {
 	// Providers are the active providers (enabled and, if the file has a
 	// top-level select, selected), in file order. Never empty.
 	Providers []Provider
+	// Secret names the top-level attributes (plugin_dir, log_level, select)
+	// whose value was computed from env() or file(). Such a value is a
+	// secret: it must never appear in a message (see IsSecret).
+	Secret []string
+}
+
+// IsSecret reports whether the top-level attribute name (plugin_dir,
+// log_level, select) got its value from env() or file().
+func (c *Config) IsSecret(name string) bool { return slices.Contains(c.Secret, name) }
+
+// Describe names the configuration for a log line: "built-in default", or
+// the quoted path and where it came from. It holds no value of the file.
+func (c *Config) Describe() string {
+	if c.Source == BuiltinSource || c.Source == "" {
+		return BuiltinSource
+	}
+	s := strconv.Quote(c.Source)
+	if c.Origin != "" {
+		s += " (from " + c.Origin + ")"
+	}
+	return s
 }
 
 // Provider is one active provider block.
@@ -102,12 +138,35 @@ type Provider struct {
 	Config map[string]string
 	// Pos is "file:line:col" of the provider block.
 	Pos string
+	// Dir is the directory relative paths in Config resolve against: the
+	// configuration file's (absolute), or "" for the built-in default,
+	// meaning the working directory.
+	Dir string
+	// Secret names the attributes of the block (plugin, sha256, select,
+	// enabled, config_from_env) whose value was computed from env() or
+	// file(), and holds "config" when the config map's keys were (then
+	// every key and value of Config is a secret). Such a value must never
+	// appear in a message. See IsSecret.
+	Secret []string
+	// SecretConfig holds the keys of Config whose value was computed from
+	// env() or file(). Such a value must never appear in a message; the
+	// host scrubs it from whatever the plugin says back. (Values the host
+	// reads for config_from_env are not covered: the plugin's schema
+	// decides which of those are secret.)
+	SecretConfig map[string]bool
 }
 
+// IsSecret reports whether the block attribute name (plugin, sha256,
+// select, enabled, config_from_env, or config for the map's keys) got its
+// value from env() or file().
+func (p *Provider) IsSecret(name string) bool { return slices.Contains(p.Secret, name) }
+
 // Locate finds the configuration file: the --config flag value if not
-// empty, else $SECRETHOST_CONFIG if not empty, else ./config.hcl if it exists.
-// Otherwise it reports builtin = true. It does not check that a path from the
-// flag or the environment exists: Load reports that.
+// empty, else $SECRETHOST_CONFIG if not empty. Otherwise it reports
+// builtin = true. The working directory is never searched: whoever can
+// write there (a deploy repository has many writers) must not be able to
+// choose the plugins and where tokens go. It does not check that a path
+// from the flag or the environment exists: Load reports that.
 func Locate(flagPath string, lookupEnv func(string) (string, bool)) (path string, builtin bool) {
 	path, _, builtin = locate(flagPath, orOS(lookupEnv))
 	return path, builtin
@@ -115,22 +174,17 @@ func Locate(flagPath string, lookupEnv func(string) (string, bool)) (path string
 
 func locate(flagPath string, lookupEnv func(string) (string, bool)) (path, origin string, builtin bool) {
 	if flagPath != "" {
-		return flagPath, "--config", false
+		return flagPath, OriginFlag, false
 	}
 	if v, ok := lookupEnv(EnvConfigPath); ok && v != "" {
 		return v, EnvConfigPath, false
-	}
-	// Anything but "does not exist" (a permission problem, a directory)
-	// counts as present, so Load reports it instead of silently using the
-	// built-in default.
-	if _, err := os.Stat(DefaultFileName); err == nil || !errors.Is(err, fs.ErrNotExist) {
-		return DefaultFileName, "", false
 	}
 	return "", "", true
 }
 
 // Resolve locates the configuration (see Locate) and loads it. A file named
-// by --config or SECRETHOST_CONFIG that does not exist is an error.
+// by --config or SECRETHOST_CONFIG that does not exist is an error, and so
+// is one that others may change (see Load).
 // A nil lookupEnv means os.LookupEnv.
 func Resolve(flagPath string, lookupEnv func(string) (string, bool)) (*Config, error) {
 	lookupEnv = orOS(lookupEnv)
@@ -142,7 +196,14 @@ func Resolve(flagPath string, lookupEnv func(string) (string, bool)) (*Config, e
 }
 
 // Load reads, evaluates and validates the configuration file at path.
-// Relative paths in it (plugin_dir, file()) are relative to its directory.
+// Relative paths in it (plugin_dir, file(), and the config values the
+// plugin's schema marks as paths) are relative to its directory.
+//
+// The file must be trustworthy, since it decides which programs run and
+// where credentials are sent: a file writable by its group or by others, or
+// owned by anyone but root or the current user, is refused with an error
+// wrapping ErrUntrustedFile that says why and how to fix it; so is a file
+// below a directory like that (unless the directory is sticky, like /tmp).
 // A nil lookupEnv means os.LookupEnv.
 func Load(path string, lookupEnv func(string) (string, bool)) (*Config, error) {
 	return load(path, "", orOS(lookupEnv))
@@ -152,7 +213,11 @@ func Load(path string, lookupEnv func(string) (string, bool)) (*Config, error) {
 // paths in it would be relative to the working directory.
 // A nil lookupEnv means os.LookupEnv.
 func LoadDefault(lookupEnv func(string) (string, bool)) (*Config, error) {
-	return parse(defaultHCL, BuiltinFilename, BuiltinSource, "", orOS(lookupEnv))
+	cfg, err := parse(defaultHCL, BuiltinFilename, BuiltinSource, "", orOS(lookupEnv))
+	if cfg != nil {
+		cfg.Origin = BuiltinSource
+	}
+	return cfg, err
 }
 
 // maxConfigSize bounds the configuration file.
@@ -163,7 +228,7 @@ func load(path, origin string, lookupEnv func(string) (string, bool)) (*Config, 
 	if origin != "" {
 		from = " (from " + origin + ")"
 	}
-	src, err := readLimited(path, maxConfigSize)
+	src, err := readTrusted(path, maxConfigSize)
 	if err != nil {
 		return nil, fmt.Errorf("config file %q%s: %w", path, from, err)
 	}
@@ -171,7 +236,11 @@ func load(path, origin string, lookupEnv func(string) (string, bool)) (*Config, 
 	if err != nil {
 		return nil, fmt.Errorf("config file %q%s: %w", path, from, err)
 	}
-	return parse(src, path, path, filepath.Dir(abs), lookupEnv)
+	cfg, err := parse(src, path, path, filepath.Dir(abs), lookupEnv)
+	if cfg != nil {
+		cfg.Origin = origin
+	}
+	return cfg, err
 }
 
 func orOS(lookupEnv func(string) (string, bool)) func(string) (string, bool) {
@@ -250,9 +319,16 @@ type provider struct {
 }
 
 func (l *loader) build(raw *fileSchema, filename, source, baseDir string) (*Config, error) {
-	cfg := &Config{Source: source}
+	cfg := &Config{Source: source, Dir: baseDir}
+	secret := func(name string, sensitive bool) {
+		if sensitive {
+			cfg.Secret = append(cfg.Secret, name)
+		}
+	}
 
-	if dir, ok, _ := l.str(raw.PluginDir); ok && dir != "" {
+	dir, ok, sensitive := l.str(raw.PluginDir)
+	secret("plugin_dir", sensitive)
+	if ok && dir != "" {
 		if !filepath.IsAbs(dir) {
 			dir = filepath.Join(baseDir, dir)
 		}
@@ -263,7 +339,9 @@ func (l *loader) build(raw *fileSchema, filename, source, baseDir string) (*Conf
 		cfg.PluginDir = abs
 	}
 
-	if lvl, ok, sensitive := l.str(raw.LogLevel); ok {
+	lvl, ok, sensitive := l.str(raw.LogLevel)
+	secret("log_level", sensitive)
+	if ok {
 		norm := strings.ToLower(lvl)
 		if slices.Contains(LogLevels, norm) {
 			cfg.LogLevel = norm
@@ -274,6 +352,7 @@ func (l *loader) build(raw *fileSchema, filename, source, baseDir string) (*Conf
 	}
 
 	selectVal, selectSet, selectSensitive := l.str(raw.Select)
+	secret("select", selectSensitive)
 
 	var providers []*provider
 	seen := map[string]hcl.Range{}
@@ -305,7 +384,7 @@ func (l *loader) build(raw *fileSchema, filename, source, baseDir string) (*Conf
 	// config is evaluated for active providers only, so that a provider not
 	// in use may read variables that are not set.
 	for _, p := range active {
-		p.Config = l.configMap(p.schema.Config)
+		p.Config = l.configMap(&p.Provider, p.schema.Config)
 		cfg.Providers = append(cfg.Providers, p.Provider)
 	}
 	if l.diags.HasErrors() {
@@ -326,6 +405,7 @@ func (l *loader) provider(ps *providerSchema) *provider {
 			Select: ps.Name,
 			Config: map[string]string{},
 			Pos:    posOf(ps.DefRange),
+			Dir:    l.baseDir,
 		},
 		enabled: true,
 		schema:  ps,
@@ -335,7 +415,15 @@ func (l *loader) provider(ps *providerSchema) *provider {
 			"A provider name must start with a letter or digit, contain only letters, digits, '_', '.' and '-', and be at most %d characters long.", maxNameLen)
 	}
 
-	if v, ok, sensitive := l.str(ps.Plugin); ok {
+	secret := func(name string, sensitive bool) {
+		if sensitive {
+			p.Secret = append(p.Secret, name)
+		}
+	}
+
+	v, ok, sensitive := l.str(ps.Plugin)
+	secret("plugin", sensitive)
+	if ok {
 		if msg := checkPlugin(v); msg != "" {
 			l.errorf(ps.Plugin.Expr.Range(), "Invalid plugin", "The plugin name %s %s.", show(v, sensitive), msg)
 		}
@@ -345,7 +433,9 @@ func (l *loader) provider(ps *providerSchema) *provider {
 			"The plugin name defaults to the provider name, which contains \"..\"; set plugin to a plain file name.")
 	}
 
-	if v, ok, _ := l.str(ps.SHA256); ok && v != "" {
+	v, ok, sensitive = l.str(ps.SHA256)
+	secret("sha256", sensitive)
+	if ok && v != "" {
 		if len(v) != 64 || !isHex(v) {
 			detail := fmt.Sprintf("this value has %d characters", len(v))
 			if len(v) == 64 {
@@ -357,18 +447,24 @@ func (l *loader) provider(ps *providerSchema) *provider {
 		p.SHA256 = strings.ToLower(v)
 	}
 
-	if v, ok, _ := l.str(ps.Select); ok {
+	v, ok, sensitive = l.str(ps.Select)
+	secret("select", sensitive)
+	if ok {
 		if v == "" {
 			l.errorf(ps.Select.Expr.Range(), "Invalid select", "A provider's select value must not be empty; remove the attribute to use the provider name.")
 		}
 		p.Select = v
 	}
 
-	if v, ok := l.boolean(ps.Enabled); ok {
-		p.enabled = v
+	b, ok, sensitive := l.boolean(ps.Enabled)
+	secret("enabled", sensitive)
+	if ok {
+		p.enabled = b
 	}
-	if v, ok := l.boolean(ps.ConfigFromEnv); ok {
-		p.ConfigFromEnv = v
+	b, ok, sensitive = l.boolean(ps.ConfigFromEnv)
+	secret("config_from_env", sensitive)
+	if ok {
+		p.ConfigFromEnv = b
 	}
 	return p
 }
@@ -448,21 +544,22 @@ func (l *loader) str(attr *hcl.Attribute) (s string, ok, sensitive bool) {
 
 // boolean evaluates an optional bool attribute; "true" and "false" strings
 // are accepted.
-func (l *loader) boolean(attr *hcl.Attribute) (b, ok bool) {
-	v, _, ok := l.eval(attr)
+func (l *loader) boolean(attr *hcl.Attribute) (b, ok, sensitive bool) {
+	v, sensitive, ok := l.eval(attr)
 	if !ok {
-		return false, false
+		return false, false, sensitive
 	}
 	v, err := convert.Convert(v, cty.Bool)
 	if err != nil {
 		l.errorf(attr.Expr.Range(), "Incorrect attribute value type", "Inappropriate value for attribute %q: %s.", attr.Name, err)
-		return false, false
+		return false, false, sensitive
 	}
-	return v.True(), true
+	return v.True(), true, sensitive
 }
 
-// configMap evaluates a provider's config attribute.
-func (l *loader) configMap(attr *hcl.Attribute) map[string]string {
+// configMap evaluates a provider's config attribute, and records in p which
+// keys and values came from env() or file().
+func (l *loader) configMap(p *Provider, attr *hcl.Attribute) map[string]string {
 	out := map[string]string{}
 	if attr == nil {
 		return out
@@ -474,9 +571,30 @@ func (l *loader) configMap(attr *hcl.Attribute) map[string]string {
 	}
 	v, pvm := v.UnmarkDeepWithPaths()
 	keysSensitive := false // a key computed from env() marks the whole object
+	sensitiveKeys := map[string]bool{}
 	for _, pm := range pvm {
 		if len(pm.Path) == 0 {
 			keysSensitive = true
+			continue
+		}
+		switch step := pm.Path[0].(type) {
+		case cty.GetAttrStep:
+			sensitiveKeys[step.Name] = true
+		case cty.IndexStep:
+			if k := step.Key; k.Type() == cty.String && k.IsKnown() && !k.IsNull() {
+				sensitiveKeys[k.AsString()] = true
+			}
+		}
+	}
+	if keysSensitive {
+		p.Secret = append(p.Secret, "config")
+	}
+	markSecret := func(key string) {
+		if keysSensitive || sensitiveKeys[key] {
+			if p.SecretConfig == nil {
+				p.SecretConfig = map[string]bool{}
+			}
+			p.SecretConfig[key] = true
 		}
 	}
 	if v.IsNull() {
@@ -514,9 +632,11 @@ func (l *loader) configMap(attr *hcl.Attribute) map[string]string {
 		switch ev.Type() {
 		case cty.String:
 			out[key] = ev.AsString()
+			markSecret(key)
 		case cty.Bool, cty.Number:
 			sv, _ := convert.Convert(ev, cty.String) // cannot fail for these types
 			out[key] = sv.AsString()
+			markSecret(key)
 		default:
 			l.errorf(rng, "Invalid config value",
 				"config values must be strings, numbers or bools; the value for key %s is %s.", keyShown, ev.Type().FriendlyName())

@@ -40,6 +40,7 @@ provider "two" {}
 	dir, _ := filepath.Abs(".")
 	want := &Config{
 		Source:    "config.hcl",
+		Dir:       dir,
 		PluginDir: filepath.Join(dir, "bin", "plugins"),
 		LogLevel:  "info",
 		Providers: []Provider{
@@ -49,9 +50,11 @@ provider "two" {}
 				Config: map[string]string{
 					"host": "h", "port": "8080", "ratio": "0.5", "verbose": "true", "quoted key": "q",
 				},
-				Pos: "config.hcl:4:1",
+				Pos:          "config.hcl:4:1",
+				Dir:          dir,
+				SecretConfig: map[string]bool{"host": true},
 			},
-			{Name: "two", Plugin: "two", Select: "two", Config: map[string]string{}, Pos: "config.hcl:19:1"},
+			{Name: "two", Plugin: "two", Select: "two", Config: map[string]string{}, Pos: "config.hcl:19:1", Dir: dir},
 		},
 	}
 	if !reflect.DeepEqual(cfg, want) {
@@ -378,6 +381,8 @@ func TestBuiltinDefault(t *testing.T) {
 	}
 	want := &Config{
 		Source: BuiltinSource,
+		Origin: BuiltinSource,
+		Secret: []string{"select"}, // SECRET_PROVIDER, read with env()
 		Providers: []Provider{{
 			Name: "onepassword-sa", Plugin: "onepassword-sa", Select: "1password",
 			ConfigFromEnv: true, Config: map[string]string{},

@@ -30,12 +30,10 @@ var (
 // environment does not select any usable provider. Its Error text is meant
 // to be shown to an operator as is, without a file position, e.g.
 //
-//	unknown provider "vault" in SECRET_PROVIDER; available: 1password
+//	unknown provider in SECRET_PROVIDER (its value, read with env() or file(), is not shown); available: 1password
 //
-// The selected value is the one value from env() or file() that may appear
-// in an error, because the message is useless without it; it is shown only
-// if it looks like a provider selector (at most 32 letters, digits, '_', '.'
-// or '-'), and replaced by a note otherwise.
+// Like every value read with env() or file(), the selected value is never
+// shown (a secret may sit in the wrong variable); a literal one is.
 type SelectionError struct {
 	// Err is ErrNoProvider, ErrUnknownProvider or ErrNoActiveProvider.
 	Err error
@@ -45,7 +43,7 @@ type SelectionError struct {
 	// has no top-level select attribute.
 	Selector string
 	// Available lists the distinct selector values of all provider blocks,
-	// sorted.
+	// sorted; a value read with env() or file() is listed as HiddenSelect.
 	Available []string
 	// Pos is "file:line:col" of the select attribute or, when there is none,
 	// of the start of the file.

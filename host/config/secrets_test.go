@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -130,24 +131,41 @@ func withConfig(files map[string]string, src string) map[string]string {
 	return out
 }
 
-// The selector value is the one value from env() that errors may show: it
-// names a provider, and the error would be useless without it. It is shown
-// only when it looks like a provider name.
-func TestSelectorShownOnlyWhenPlausible(t *testing.T) {
+// The selected value is read with env() like any other secret source, so it
+// is never shown, however much it looks like a provider name; a literal one
+// is. A provider's own select value read with env() or file() is not listed
+// among the available ones either.
+func TestSelectorNeverShown(t *testing.T) {
 	src := "select = env(\"SP\")\nprovider \"a\" {}\n"
-	tests := []struct {
-		value, want string
-	}{
-		{"bitwarden_sm", `unknown provider "bitwarden_sm" in SP; available: a`},
-		{"aws.secrets-manager", `unknown provider "aws.secrets-manager" in SP; available: a`},
-		{strings.Repeat("x", 33), `unknown provider (a 33-character value that does not look like a provider name, not shown) in SP; available: a`},
-		{"pass word", `unknown provider (a 9-character value that does not look like a provider name, not shown) in SP; available: a`},
-	}
-	for _, tt := range tests {
-		_, err := loadSrc(t, src, map[string]string{"SP": tt.value})
-		if err == nil || err.Error() != tt.want {
-			t.Errorf("SP=%q:\n got %v\nwant %s", tt.value, err, tt.want)
+	for _, v := range []string{"bitwarden_sm", "aws.secrets-manager", strings.Repeat("x", 33), "pass word", "line1\nline2"} {
+		_, err := loadSrc(t, src, map[string]string{"SP": v})
+		want := `unknown provider in SP (its value, read with env() or file(), is not shown); available: a`
+		if err == nil || err.Error() != want {
+			t.Errorf("SP=%q:\n got %v\nwant %s", v, err, want)
 		}
+	}
+	_, err := loadSrc(t, "select = \"vault\"\nprovider \"a\" {}\n", nil)
+	if want := `unknown provider "vault" in select (config.hcl:1:1); available: a`; err == nil || err.Error() != want {
+		t.Errorf("literal select:\n got %v\nwant %s", err, want)
+	}
+
+	files := map[string]string{"sel.txt": "hidden-select-one\nhidden-select-two\n"}
+	src = `select = "nope"
+provider "a" { select = env("PSEL") }
+provider "b" { select = file("sel.txt") }
+provider "c" {}
+`
+	_, err = loadHere(t, withConfig(files, src), map[string]string{"PSEL": "hidden-select-env"})
+	var se *SelectionError
+	if !errors.As(err, &se) {
+		t.Fatalf("err = %v", err)
+	}
+	want := `unknown provider "nope" in select (config.hcl:1:1); available: ` + HiddenSelect + `, c`
+	if err.Error() != want {
+		t.Errorf("got  %s\nwant %s", err, want)
+	}
+	if got := fmt.Sprint(se.Available); got != "["+HiddenSelect+" c]" {
+		t.Errorf("Available = %s", got)
 	}
 }
 
@@ -169,5 +187,69 @@ func TestRedactLibraryDiagnostics(t *testing.T) {
 	}
 	if d := e.Diagnostics[1]; d.Detail != "keeps s3cret-value" {
 		t.Errorf("own diagnostic: %+v", d)
+	}
+}
+
+// Every attribute whose value is computed from env() or file() is recorded
+// as secret, so the host can keep it out of its messages; literal values are
+// not.
+func TestSecretAttributesRecorded(t *testing.T) {
+	env := map[string]string{"PD": "pd", "LL": "info", "SEL": "s", "PL": "plug", "PIN": strings.Repeat("a", 64), "T": "true", "K": "key", "V": "val"}
+	files := map[string]string{"v.txt": "line1\nline2\n"}
+	cfg, err := loadHere(t, withConfig(files, `plugin_dir = env("PD")
+log_level  = env("LL")
+select     = env("SEL")
+provider "p" {
+  plugin          = env("PL")
+  sha256          = env("PIN")
+  select          = "s"
+  enabled         = env("T")
+  config_from_env = file("v.txt") != ""
+  config = {
+    a = env("V")
+    b = file("v.txt")
+    c = "literal"
+    d = "${env("V")}-suffix"
+    e = 5
+  }
+}
+provider "q" {
+  select = lower(upper(env("SEL")))
+  config = { (env("K")) = "x", y = "literal" }
+}
+`), env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"plugin_dir", "log_level", "select"}; !reflect.DeepEqual(cfg.Secret, want) {
+		t.Errorf("Config.Secret = %v, want %v", cfg.Secret, want)
+	}
+	p := cfg.Providers[0]
+	if want := []string{"plugin", "sha256", "enabled", "config_from_env"}; !reflect.DeepEqual(p.Secret, want) {
+		t.Errorf("p.Secret = %v, want %v", p.Secret, want)
+	}
+	if want := map[string]bool{"a": true, "b": true, "d": true}; !reflect.DeepEqual(p.SecretConfig, want) {
+		t.Errorf("p.SecretConfig = %v, want %v", p.SecretConfig, want)
+	}
+	if p.Config["b"] != "line1\nline2" {
+		t.Errorf("b = %q", p.Config["b"])
+	}
+	q := cfg.Providers[1]
+	if want := []string{"select", "config"}; !reflect.DeepEqual(q.Secret, want) {
+		t.Errorf("q.Secret = %v, want %v", q.Secret, want)
+	}
+	if want := map[string]bool{"key": true, "y": true}; !reflect.DeepEqual(q.SecretConfig, want) {
+		t.Errorf("q.SecretConfig = %v, want %v (a computed key makes every entry secret)", q.SecretConfig, want)
+	}
+
+	// Literals only: nothing is secret.
+	cfg, err = loadSrc(t, `plugin_dir = "x"
+provider "p" { config = { a = "b" } }
+`, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Secret != nil || cfg.Providers[0].Secret != nil || cfg.Providers[0].SecretConfig != nil {
+		t.Errorf("literals recorded as secret: %+v", cfg)
 	}
 }

@@ -2,7 +2,6 @@ package config
 
 import (
 	"fmt"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -50,17 +49,23 @@ func (s *selection) run() ([]*provider, error) {
 			matching = append(matching, p)
 		}
 	}
-	shown := showSelector(s.value, s.sensitive)
 	if len(matching) == 0 {
 		avail := strings.Join(available, ", ")
 		if len(available) == 0 {
 			avail = "none (" + s.filename + " has no provider blocks)"
 		}
-		return nil, s.err(ErrUnknownProvider, available,
-			fmt.Sprintf("unknown provider %s in %s; available: %s", shown, selector, avail))
+		msg := fmt.Sprintf("unknown provider %q in %s; available: %s", s.value, selector, avail)
+		if s.sensitive {
+			msg = fmt.Sprintf("unknown provider in %s (%s); available: %s", selector, hiddenSelector, avail)
+		}
+		return nil, s.err(ErrUnknownProvider, available, msg)
 	}
 	active := s.enabled(matching)
 	if len(active) == 0 {
+		shown := strconv.Quote(s.value)
+		if s.sensitive {
+			shown = "a provider (" + hiddenSelector + ")"
+		}
 		return nil, s.err(ErrNoActiveProvider, available,
 			fmt.Sprintf("%s selects %s, but no provider for it is enabled; disabled: %s", selector, shown, list(matching)))
 	}
@@ -77,11 +82,19 @@ func (s *selection) err(sentinel error, available []string, msg string) *Selecti
 	return &SelectionError{Err: sentinel, Selector: selector, Available: available, Pos: pos, msg: msg}
 }
 
+// HiddenSelect stands, in SelectionError.Available and in messages, for a
+// provider's select value that was read with env() or file().
+const HiddenSelect = "(a select value read with env() or file(), not shown)"
+
 func (s *selection) available() []string {
 	var out []string
 	for _, p := range s.providers {
-		if !slices.Contains(out, p.Select) {
-			out = append(out, p.Select)
+		v := p.Select
+		if p.IsSecret("select") {
+			v = HiddenSelect
+		}
+		if !slices.Contains(out, v) {
+			out = append(out, v)
 		}
 	}
 	slices.Sort(out)
@@ -118,16 +131,8 @@ func selectorName(attr *hcl.Attribute) string {
 	return "select (" + posOf(attr.Range) + ")"
 }
 
-var selectorPattern = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,32}$`)
-
-// showSelector quotes the select value. The value usually comes from an
-// environment variable (SECRET_PROVIDER) and is a provider selector, not a
-// secret, so it is shown when it looks like one (at most 32 letters, digits,
-// '_', '.', '-'). Anything else read from env() or file() is not shown, in
-// case a secret ended up in the wrong variable.
-func showSelector(v string, sensitive bool) string {
-	if !sensitive || selectorPattern.MatchString(v) {
-		return strconv.Quote(v)
-	}
-	return fmt.Sprintf("(a %d-character value that does not look like a provider name, not shown)", len(v))
-}
+// hiddenSelector replaces the selected value in messages when it was read
+// with env() or file(), like every such value: SECRET_PROVIDER usually holds
+// a provider name, but a secret may end up in the wrong variable, and a
+// message cannot tell.
+const hiddenSelector = "its value, read with env() or file(), is not shown"

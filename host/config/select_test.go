@@ -44,13 +44,13 @@ func TestDefaultSelection(t *testing.T) {
 			name:     "unknown SECRET_PROVIDER lists what is available",
 			env:      map[string]string{"SECRET_PROVIDER": "bitwarden_sm"},
 			wantErr:  ErrUnknownProvider,
-			wantText: `unknown provider "bitwarden_sm" in SECRET_PROVIDER; available: 1password`,
+			wantText: `unknown provider in SECRET_PROVIDER (its value, read with env() or file(), is not shown); available: 1password`,
 		},
 		{
 			name:     "selector comparison is exact",
 			env:      map[string]string{"SECRET_PROVIDER": "1Password"},
 			wantErr:  ErrUnknownProvider,
-			wantText: `unknown provider "1Password" in SECRET_PROVIDER; available: 1password`,
+			wantText: `unknown provider in SECRET_PROVIDER (its value, read with env() or file(), is not shown); available: 1password`,
 		},
 		{
 			name:     "empty SECRET_PROVIDER",
@@ -157,7 +157,7 @@ provider "b" {}`,
 			src:      `select = env("SP")` + "\n" + `provider "a" { select = "zeta" }` + "\n" + `provider "b" { select = "alpha" }` + "\n" + `provider "c" { select = "zeta" }`,
 			env:      map[string]string{"SP": "nope"},
 			wantErr:  ErrUnknownProvider,
-			wantText: `unknown provider "nope" in SP; available: alpha, zeta`,
+			wantText: `unknown provider in SP (its value, read with env() or file(), is not shown); available: alpha, zeta`,
 		},
 		{
 			name: "disabled providers still count as available",
@@ -181,7 +181,7 @@ provider "b" {
 provider "c" { select = "y" }`,
 			env:      map[string]string{"SP": "x"},
 			wantErr:  ErrNoActiveProvider,
-			wantText: `SP selects "x", but no provider for it is enabled; disabled: a (config.hcl:2:1), b (config.hcl:6:1)`,
+			wantText: `SP selects a provider (its value, read with env() or file(), is not shown), but no provider for it is enabled; disabled: a (config.hcl:2:1), b (config.hcl:6:1)`,
 		},
 		{
 			name:     "literal select names its position",
@@ -200,7 +200,7 @@ provider "c" { select = "y" }`,
 			src:      `select = env("SP")`,
 			env:      map[string]string{"SP": "x"},
 			wantErr:  ErrUnknownProvider,
-			wantText: `unknown provider "x" in SP; available: none (config.hcl has no provider blocks)`,
+			wantText: `unknown provider in SP (its value, read with env() or file(), is not shown); available: none (config.hcl has no provider blocks)`,
 		},
 		{
 			name:     "all disabled",
@@ -229,7 +229,7 @@ provider "c" { select = "y" }`,
 func TestSelectionErrorFields(t *testing.T) {
 	_, err := loadSrc(t, "log_level = \"info\"\nselect = env(\"SECRET_PROVIDER\", \"\")\nprovider \"a\" { select = \"1password\" }\n",
 		map[string]string{"SECRET_PROVIDER": "vault"})
-	se := checkSelectionError(t, err, ErrUnknownProvider, `unknown provider "vault" in SECRET_PROVIDER; available: 1password`)
+	se := checkSelectionError(t, err, ErrUnknownProvider, `unknown provider in SECRET_PROVIDER (its value, read with env() or file(), is not shown); available: 1password`)
 	want := &SelectionError{
 		Err: ErrUnknownProvider, Selector: "SECRET_PROVIDER", Available: []string{"1password"}, Pos: "config.hcl:2:1",
 		msg: se.msg,

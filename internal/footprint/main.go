@@ -114,7 +114,7 @@ func run(bin, data, from string, runs int) error {
 // processes every 2 ms (VmHWM only grows, so the last sample is the peak).
 func measure(exe, dir string, s scenario) (time.Duration, int, int, error) {
 	cmd := exec.Command(exe, s.args...)
-	cmd.Dir = dir // no config.hcl there: the built-in doco-cd default applies
+	cmd.Dir = dir // no SECRETHOST_CONFIG in Env: the built-in doco-cd default applies
 	cmd.Env = append([]string{"PATH=" + os.Getenv("PATH")}, s.env...)
 	start := time.Now()
 	if err := cmd.Start(); err != nil {

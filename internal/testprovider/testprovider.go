@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -19,6 +20,7 @@ type Provider struct {
 	mode   string
 	prefix string
 	token  string // TEST_TOKEN, for test://panic-token and test://leak
+	echo   string // every config key and value, when the config has "echo"
 }
 
 // New returns a Provider; mode "shortbatch" drops a result from every
@@ -42,6 +44,26 @@ func (p *Provider) Configure(_ context.Context, req provider.ConfigureRequest) (
 	}
 	p.prefix = req.Config["prefix"]
 	p.token = req.Config["TEST_TOKEN"]
+	if req.Config["echo"] != "" {
+		// A careless plugin that repeats its whole configuration: in a
+		// warning, on stderr (which the host logs and keeps a tail of),
+		// and in errors (test://echo, test://echo-exit).
+		keys := make([]string, 0, len(req.Config))
+		for k := range req.Config {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		var b strings.Builder
+		for _, k := range keys {
+			fmt.Fprintf(&b, "%s=%s (quoted %q) ", k, req.Config[k], req.Config[k])
+		}
+		p.echo = b.String()
+		fmt.Fprintln(os.Stderr, "echo on stderr: "+p.echo)
+		if req.Config["echo"] == "reject" {
+			return provider.ConfigureResponse{}, provider.Errorf(provider.CodeInvalidConfig, "", "rejected: %s", p.echo)
+		}
+		return provider.ConfigureResponse{Warnings: []string{"echo warning: " + p.echo}}, nil
+	}
 	if req.Config["leak"] != "" {
 		// A careless plugin rejecting its configuration with the token in
 		// the message: the host must not pass it on.
@@ -86,6 +108,11 @@ func (p *Provider) Resolve(ctx context.Context, req provider.ResolveRequest) (pr
 		case name == "leak":
 			// A careless plugin quoting its token in an error.
 			res.Err = provider.Errorf(provider.CodeUnauthenticated, ref, "token %q was refused", p.token)
+		case name == "echo":
+			res.Err = provider.Errorf(provider.CodeNotFound, ref, "echo error: %s", p.echo)
+		case name == "echo-exit":
+			fmt.Fprintln(os.Stderr, "echo before exit: "+p.echo)
+			os.Exit(3)
 		case name == "pid":
 			res.Value = []byte(strconv.Itoa(os.Getpid()))
 		case strings.HasPrefix(name, "missing"):
