@@ -77,7 +77,7 @@ func (a *app) inject(ctx context.Context, o injectOptions) int {
 			if o.out != "" {
 				consequence = o.out + " was left as it was"
 			}
-			return a.failResolve(cmd, err, consequence)
+			return a.failResolve(cmd, len(refs), nil, err, consequence)
 		}
 	}
 	out := tmpl.Render(values)

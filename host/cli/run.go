@@ -118,13 +118,13 @@ func (a *app) run(ctx context.Context, o runOptions, args []string) int {
 	}
 	var secrets [][]byte
 	if len(refs) > 0 || !o.keepProviderEnv {
-		values, strip, creds, err := a.resolveRunRefs(ctx, refs, !o.keepProviderEnv)
-		if err != nil {
+		values, bad, strip, creds, err := a.resolveRunRefs(ctx, refs, !o.keepProviderEnv)
+		if err != nil || len(bad) > 0 {
 			if code, ok := fw.caughtCode(); ok {
 				fmt.Fprintf(a.Stderr, "secrethost run: interrupted; the command was not started\n")
 				return code
 			}
-			return a.failResolve(cmd, err, "the command was not started")
+			return a.failResolve(cmd, len(bad)+max(len(values), failedCount(err)), bad, err, "the command was not started")
 		}
 		names := slices.Sorted(maps.Keys(values))
 		for _, name := range names {
@@ -426,30 +426,40 @@ func readDotenvFile(path string) ([]Var, error) {
 // of --from), resolves them, and stops every plugin before returning. With
 // sensitive, it also names the variables of secrethost's environment that
 // hold provider credentials (see host.SensitiveEnv).
-func (a *app) resolveRunRefs(ctx context.Context, candidates []runRef, sensitive bool) (values map[string]string, strip, creds []string, err error) {
+//
+// A --from entry that is not a reference of a configured scheme comes back
+// in bad (and is not sent anywhere); any other variable that is not one is
+// simply no reference.
+func (a *app) resolveRunRefs(ctx context.Context, candidates []runRef, sensitive bool) (values map[string]string, bad []refProblem, strip, creds []string, err error) {
 	h, err := a.openHost()
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
 	defer h.Close()
 	refs := map[string]string{}
 	if len(candidates) > 0 {
 		schemes, err := h.Schemes(ctx)
 		if err != nil {
-			return nil, nil, nil, err
+			return nil, nil, nil, nil, err
 		}
 		for _, c := range candidates {
-			m := refLike.FindStringSubmatch(strings.TrimSpace(c.Value))
-			if c.forced || (m != nil && slices.Contains(schemes, strings.ToLower(m[1]))) {
+			why := notARef(strings.TrimSpace(c.Value), schemes)
+			switch {
+			case why == "":
 				refs[c.Name] = strings.TrimSpace(c.Value)
+			case c.forced:
+				bad = append(bad, refProblem{Var: c.Var, reason: why})
 			}
 		}
 	}
 	if len(refs) > 0 {
 		a.log.Debug("resolving references from the environment", "count", len(refs))
-		if values, err = h.ResolveSecretReferences(ctx, refs); err != nil {
-			return nil, nil, nil, err
+		if values, err = h.ResolveSecretReferences(ctx, refs); err != nil || len(bad) > 0 {
+			return values, bad, nil, nil, err // values only count then
 		}
+	}
+	if len(bad) > 0 {
+		return values, bad, nil, nil, nil
 	}
 	if sensitive {
 		// After resolution, so that the providers that ran are not
@@ -458,10 +468,18 @@ func (a *app) resolveRunRefs(ctx context.Context, candidates []runRef, sensitive
 			creds, err = h.SensitiveValues(ctx)
 		}
 		if err != nil {
-			return nil, nil, nil, fmt.Errorf("cannot tell which variables hold provider credentials: %w\nthe command was not started (--keep-provider-env skips this check)", err)
+			return nil, nil, nil, nil, fmt.Errorf("cannot tell which variables hold provider credentials: %w\nthe command was not started (--keep-provider-env skips this check)", err)
 		}
 	}
-	return values, strip, creds, nil
+	return values, nil, strip, creds, nil
+}
+
+// failedCount is the number of references a resolution error covers.
+func failedCount(err error) int {
+	if re, ok := asResolveError(err); ok {
+		return re.Total
+	}
+	return 0
 }
 
 // maskedStream carries one of the child's output streams through a

@@ -182,3 +182,92 @@ func runCode(t *testing.T, cmd *exec.Cmd) int {
 	}
 	return 0
 }
+
+// --- finding 5: values that are not references are not echoed ---------------
+
+const (
+	plainSecret = "hunter2-plaintext"
+	urlToken    = "ghp_plantedRepoToken77"
+)
+
+// noEcho fails if s holds a planted value that is not a reference.
+func noEcho(t *testing.T, what, s string) {
+	t.Helper()
+	for _, v := range []string{plainSecret, "hunter2", urlToken, "oauth2:"} {
+		if strings.Contains(s, v) {
+			t.Errorf("%s echoes %q:\n%s", what, v, s)
+		}
+	}
+}
+
+// TestTrustNonReferencesAreNotEchoed: a value where a reference belongs
+// that is not one (a plain password, a URL with a token in it) is never
+// printed by resolve, run, validate or doctor, whether it comes from a
+// dotenv file, a YAML mapping, a doco-cd file or an argument: the message
+// names the variable and says why. A doco-cd file without
+// external_secrets holds no references.
+func TestTrustNonReferencesAreNotEchoed(t *testing.T) {
+	f := newFixture(t)
+	repo := "https://oauth2:" + urlToken + "@github.com/acme/app.git"
+	files := map[string]string{
+		"refs.env":     "DB_PASSWORD=" + plainSecret + "\nREPO=" + repo + "\nAPI=file://api_key\n",
+		"refs.yml":     "DB_PASSWORD: " + plainSecret + "\nREPO: " + repo + "\nAPI: file://api_key\n",
+		"anchor.yml":   "DB_PASSWORD: *" + plainSecret + "\n",
+		"noeq.env":     plainSecret + "\n",
+		"badname.env":  "hunter2/plaintext==\n",
+		".doco-cd.yml": "name: app\nrepository_url: " + repo + "\nreference: main\n",
+		"deploy.yml":   "name: app\nrepository_url: " + repo + "\ncompose_files:\n  - compose.yml\n",
+		"secrets.yml":  "name: app\nrepository_url: " + repo + "\nexternal_secrets:\n  DB_PASSWORD: " + plainSecret + "\n  API: file://api_key\n",
+	}
+	for name, content := range files {
+		writeTemp(t, f.dir, name, content)
+	}
+	type check struct {
+		args   []string
+		code   int
+		expect []string // in stdout+stderr
+	}
+	var checks []check
+	for _, file := range []string{"refs.env", "refs.yml", "secrets.yml"} {
+		line := map[string]string{"refs.env": ":1", "refs.yml": ":1", "secrets.yml": ":4"}[file]
+		notRef := "DB_PASSWORD (" + file + line + "): not a secret reference"
+		checks = append(checks,
+			check{[]string{"resolve", "--from", file}, 1, []string{notRef}},
+			check{[]string{"resolve", "--format", "json", "--from", file}, 1, []string{notRef}},
+			check{[]string{"run", "--from", file, "--", "true"}, 1, []string{notRef, "the command was not started"}},
+			check{[]string{"validate", "--from", file}, 1, []string{"invalid  " + notRef, "ok  file://api_key (API)"}},
+			check{[]string{"doctor", "--from", file}, 1, []string{"DB_PASSWORD (" + file + line + "): invalid_reference: not a secret reference", "API (file://api_key): resolves"}},
+			check{[]string{"doctor", "--format", "json", "--from", file}, 1, []string{`"name": "DB_PASSWORD"`}},
+		)
+		if file != "secrets.yml" {
+			checks = append(checks, check{[]string{"validate", "--from", file}, 1, []string{"REPO (" + file + ":2): not a reference of a configured scheme"}})
+		}
+	}
+	checks = append(checks,
+		check{[]string{"resolve", "DB_PASSWORD=" + plainSecret, "REPO=" + repo}, 1,
+			[]string{"DB_PASSWORD (argument 1): not a secret reference", "REPO (argument 2): not a reference of a configured scheme"}},
+		check{[]string{"resolve", "--format", "json", plainSecret, repo}, 1, []string{"argument 1: not a secret reference", "argument 2: not a reference"}},
+		check{[]string{"resolve", repo}, 2, []string{"argument 1: a bare reference has no variable name"}},
+		check{[]string{"validate", plainSecret, repo, "DB=" + plainSecret}, 1, []string{"invalid  argument 1: not a secret reference", "invalid  argument 2:", "invalid  DB (argument 3)"}},
+		check{[]string{"doctor", plainSecret}, 1, []string{"argument 1: invalid_reference: not a secret reference"}},
+		check{[]string{"resolve", "--from", "anchor.yml"}, 2, []string{"anchor.yml: unknown anchor (…) referenced"}},
+		check{[]string{"resolve", "--from", "noeq.env"}, 2, []string{"noeq.env:1: expected NAME=VALUE"}},
+		check{[]string{"run", "--env-file", "badname.env", "--", "true"}, 2, []string{"badname.env:1: invalid variable name"}},
+		check{[]string{"validate", "--from", ".doco-cd.yml"}, 2, []string{".doco-cd.yml holds none (a doco-cd deploy configuration without external_secrets"}},
+		check{[]string{"resolve", "--from", "deploy.yml"}, 2, []string{"deploy.yml holds none"}},
+		check{[]string{"run", "--from", ".doco-cd.yml", "--", "true"}, 0, nil},
+	)
+	for _, c := range checks {
+		r := f.run(t, "", nil, append([]string{"--config", "mixed.hcl"}, c.args...)...)
+		what := strings.Join(c.args, " ")
+		if r.code != c.code {
+			t.Errorf("%s: exit code %d, want %d\n%s%s", what, r.code, c.code, r.stdout, r.stderr)
+		}
+		noEcho(t, what, r.stdout+r.stderr)
+		for _, e := range c.expect {
+			if !strings.Contains(r.stdout+r.stderr, e) {
+				t.Errorf("%s: output lacks %q:\n%s%s", what, e, r.stdout, r.stderr)
+			}
+		}
+	}
+}
