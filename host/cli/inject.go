@@ -8,9 +8,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 var injectCommand = &command{
@@ -22,7 +24,10 @@ Usage: secrethost inject [-i IN] [-o OUT] [--file-mode MODE]
 Copies a template (IN, default stdin) to OUT (default stdout), replacing every
 {{ REF }} whose REF has the scheme of a configured provider, e.g.
 {{ op://prod/db/password }} or {{op://prod/db/password}} (spaces inside the
-braces are optional). Other {{ ... }} text is left alone.
+braces are optional; the placeholder must close on its line). Other {{ ... }}
+text is left alone. A placeholder of a configured scheme that is malformed (no
+closing }} on its line, a single }, a brace inside, op:/x instead of op://x)
+is an error that names its line and column: nothing is written.
 
 Nothing is written unless every reference resolved. OUT is written atomically
 (a temporary file in the same directory, synced, then renamed over OUT) with
@@ -70,13 +75,27 @@ func (a *app) inject(ctx context.Context, o injectOptions) int {
 
 	tmpl := ParseTemplate(string(src))
 	values := map[string][]byte{}
-	if refs := tmpl.Refs(); len(refs) > 0 {
-		values, err = a.resolveTemplateRefs(ctx, refs)
-		if err != nil {
-			consequence := "nothing was written"
-			if o.out != "" {
-				consequence = o.out + " was left as it was"
+	consequence := "nothing was written"
+	if o.out != "" {
+		consequence = o.out + " was left as it was"
+	}
+	if refs := tmpl.Refs(); len(refs) > 0 || len(tmpl.Problems) > 0 {
+		var problems []TemplateProblem
+		values, problems, err = a.resolveTemplateRefs(ctx, refs, tmpl.Problems)
+		if len(problems) > 0 {
+			name := o.in
+			if name == "" {
+				name = "the template (stdin)"
 			}
+			var b strings.Builder
+			fmt.Fprintf(&b, "secrethost %s: %s: %d malformed placeholder(s); %s:", cmd, name, len(problems), consequence)
+			for _, p := range problems {
+				fmt.Fprintf(&b, "\n  %s", p)
+			}
+			fmt.Fprintln(a.Stderr, b.String())
+			return ExitFailure
+		}
+		if err != nil {
 			return a.failResolve(cmd, len(refs), nil, err, consequence)
 		}
 	}
@@ -95,16 +114,27 @@ func (a *app) inject(ctx context.Context, o injectOptions) int {
 }
 
 // resolveTemplateRefs resolves the references whose scheme a provider
-// handles; the others stay as they are in the output.
-func (a *app) resolveTemplateRefs(ctx context.Context, candidates []string) (map[string][]byte, error) {
+// handles; the others stay as they are in the output. It returns the
+// problems whose scheme a provider handles instead, if there are any,
+// and then resolves nothing.
+func (a *app) resolveTemplateRefs(ctx context.Context, candidates []string, problems []TemplateProblem) (map[string][]byte, []TemplateProblem, error) {
 	h, err := a.openHost()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer h.Close()
 	schemes, err := h.Schemes(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	var ours []TemplateProblem
+	for _, p := range problems {
+		if slices.Contains(schemes, p.Scheme) {
+			ours = append(ours, p)
+		}
+	}
+	if len(ours) > 0 {
+		return nil, ours, nil
 	}
 	var refs []string
 	for _, r := range candidates {
@@ -113,9 +143,10 @@ func (a *app) resolveTemplateRefs(ctx context.Context, candidates []string) (map
 		}
 	}
 	if len(refs) == 0 {
-		return map[string][]byte{}, nil
+		return map[string][]byte{}, nil, nil
 	}
-	return h.Resolve(ctx, refs)
+	values, err := h.Resolve(ctx, refs)
+	return values, nil, err
 }
 
 func parseFileMode(s string) (fs.FileMode, error) {
@@ -130,6 +161,10 @@ func parseFileMode(s string) (fs.FileMode, error) {
 // Template is a parsed inject template: text with {{ REF }} slots.
 type Template struct {
 	Segments []Segment
+	// Problems are placeholders that look meant as references (a scheme
+	// and a colon after the "{{") but are malformed. They stay literal
+	// text; inject fails on those whose scheme is configured.
+	Problems []TemplateProblem
 }
 
 // Segment is literal text, or a reference slot (Ref set) together with
@@ -140,10 +175,29 @@ type Segment struct {
 	Raw  string
 }
 
-// ParseTemplate finds every {{ REF }} in src: the text between "{{" and the
-// next "}}", trimmed of spaces and tabs, is a REF when it starts with
-// scheme:// and holds no line break. Anything else is literal text. Which schemes
-// count is decided when rendering.
+// TemplateProblem is a malformed placeholder: where its "{{" is (line and
+// column, from 1; columns count characters), the scheme it starts with,
+// and what is wrong, without quoting it.
+type TemplateProblem struct {
+	Line, Column int
+	Scheme       string
+	Reason       string
+}
+
+func (p TemplateProblem) String() string {
+	return fmt.Sprintf("line %d, column %d: %s", p.Line, p.Column, p.Reason)
+}
+
+// placeholderStart is the scheme and colon that make "{{" a placeholder.
+var placeholderStart = regexp.MustCompile(`^([A-Za-z][A-Za-z0-9+.-]*):`)
+
+// ParseTemplate finds every {{ REF }} in src: a "{{", optional spaces and
+// tabs, REF, optional spaces and tabs, and "}}" on the same line, where REF
+// starts with scheme:// and holds no brace. Which schemes count is decided
+// when rendering. A "{{" followed by scheme: that does not form such a
+// placeholder (no "}}" on its line, a single "}", "op:/x" instead of
+// "op://x", a brace inside) is recorded in Problems and kept as text; any
+// other {{ ... }} is literal text.
 func ParseTemplate(src string) Template {
 	var t Template
 	lit, i := 0, 0
@@ -153,29 +207,52 @@ func ParseTemplate(src string) Template {
 			break
 		}
 		open := i + j
-		k := strings.Index(src[open+2:], "}}")
-		if k < 0 {
-			break
+		i = open + 1 // by default, look again from the next brace
+		q := open + 2
+		for q < len(src) && (src[q] == ' ' || src[q] == '\t') {
+			q++
 		}
-		end := open + 2 + k + 2
-		if ref := strings.Trim(src[open+2:open+2+k], " \t"); isTemplateRef(ref) {
-			if lit < open {
-				t.Segments = append(t.Segments, Segment{Text: src[lit:open]})
+		m := placeholderStart.FindStringSubmatch(src[q:])
+		if m == nil {
+			continue // {{ .Values.x }}, {{{, ...: not ours
+		}
+		eol := len(src)
+		if k := strings.IndexAny(src[q:], "\n\r"); k >= 0 {
+			eol = q + k
+		}
+		line := src[q:eol]
+		k := strings.Index(line, "}}")
+		var why string
+		switch {
+		case k < 0 && strings.Contains(line, "}"):
+			why = "the placeholder is closed by a single '}': expected '}}'"
+		case k < 0:
+			why = "the placeholder is not closed: expected '}}' on the same line"
+		default:
+			ref := strings.TrimRight(line[:k], " \t")
+			switch {
+			case strings.ContainsAny(ref, "{}"):
+				why = "unbalanced braces inside the placeholder"
+			case !refLike.MatchString(ref):
+				why = fmt.Sprintf("malformed reference: expected %s://…", strings.ToLower(m[1]))
+			default:
+				end := q + k + 2
+				if lit < open {
+					t.Segments = append(t.Segments, Segment{Text: src[lit:open]})
+				}
+				t.Segments = append(t.Segments, Segment{Ref: ref, Raw: src[open:end]})
+				i, lit = end, end
+				continue
 			}
-			t.Segments = append(t.Segments, Segment{Ref: ref, Raw: src[open:end]})
-			i, lit = end, end
-			continue
 		}
-		i = open + 1 // "{{{ op://x }}" still finds the inner placeholder
+		ln := 1 + strings.Count(src[:open], "\n")
+		col := 1 + utf8.RuneCountInString(src[strings.LastIndexByte(src[:open], '\n')+1:open])
+		t.Problems = append(t.Problems, TemplateProblem{Line: ln, Column: col, Scheme: strings.ToLower(m[1]), Reason: why})
 	}
 	if lit < len(src) {
 		t.Segments = append(t.Segments, Segment{Text: src[lit:]})
 	}
 	return t
-}
-
-func isTemplateRef(s string) bool {
-	return refLike.MatchString(s) && !strings.ContainsAny(s, "\n\r") && !strings.Contains(s, "{{")
 }
 
 // Refs lists the distinct references, in order of appearance.

@@ -271,3 +271,43 @@ func TestTrustNonReferencesAreNotEchoed(t *testing.T) {
 		}
 	}
 }
+
+// --- finding 10: malformed placeholders ----------------------------------------
+
+// TestTrustInjectMalformedPlaceholders: a placeholder of a configured
+// scheme that is not closed, closed by a single brace, or holds a
+// malformed reference fails inject, naming line and column, and nothing is
+// written: stdout stays empty, an existing -o file keeps its content.
+// Malformed text of other schemes, and other {{ }} text, stays literal.
+func TestTrustInjectMalformedPlaceholders(t *testing.T) {
+	f := newFixture(t)
+	for _, c := range []struct {
+		tmpl, where, why string
+	}{
+		{"a={{ op://Demo/Postgres/password\n", "line 1, column 3", "not closed"},
+		{"ok={{ op://Demo/Postgres/username }}\n\tpw={{ op://Demo/Postgres/password }\n", "line 2, column 5", "single '}'"},
+		{"x: {{op:/Demo/Postgres/password}}\n", "line 1, column 4", "malformed reference: expected op://"},
+		{"é {{ FILE:api_key }}\n", "line 1, column 3", "malformed reference: expected file://"},
+		{"{{ op://Demo/Postgres/password } and {{ op://Demo/Postgres/username }}\n", "line 1, column 1", "unbalanced braces"},
+	} {
+		target := writeTemp(t, t.TempDir(), "app.conf", "old content\n")
+		tmpl := writeTemp(t, t.TempDir(), "app.tmpl", c.tmpl)
+		for _, args := range [][]string{{"inject", "-i", tmpl, "-o", target}, {"inject"}} {
+			r := f.run(t, c.tmpl, nil, append([]string{"--config", "mixed.hcl"}, args...)...)
+			if r.code != 1 || r.stdout != "" || !strings.Contains(r.stderr, c.where+": ") || !strings.Contains(r.stderr, c.why) {
+				t.Errorf("%q %v: exit %d, stdout %q, stderr:\n%s", c.tmpl, args, r.code, r.stdout, r.stderr)
+			}
+			noLeak(t, "stderr", r.stderr)
+		}
+		if got := mustRead(t, target); got != "old content\n" {
+			t.Errorf("%q: the target was written: %q", c.tmpl, got)
+		}
+	}
+	// Not ours: left alone.
+	src := "{{ .Values.x }} {{ vault:secret/x }} {{ https://example.com } {{ op://Demo/Postgres/username }}\n"
+	r := f.run(t, src, nil, "--config", "mixed.hcl", "inject")
+	r.expect(t, 0)
+	if want := "{{ .Values.x }} {{ vault:secret/x }} {{ https://example.com } app_user\n"; r.stdout != want {
+		t.Errorf("stdout %q, want %q", r.stdout, want)
+	}
+}
