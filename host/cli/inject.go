@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"unicode/utf8"
 )
 
@@ -30,9 +31,15 @@ closing }} on its line, a single }, a brace inside, op:/x instead of op://x)
 is an error that names its line and column: nothing is written.
 
 Nothing is written unless every reference resolved. OUT is written atomically
-(a temporary file in the same directory, synced, then renamed over OUT) with
-mode 0600 unless --file-mode says otherwise; on any failure OUT is left as it
-was and no temporary file remains.
+(a temporary file in the same directory, synced, then renamed over OUT); on
+any failure OUT is left as it was and no temporary file remains. An existing
+OUT keeps its owner, group and mode (--file-mode sets the mode); a new one
+gets mode 0600 unless --file-mode says otherwise. If OUT is a symbolic link,
+the file it leads to is replaced (atomically, in that file's directory) and
+the link stays. OUT must be a regular file: directories, devices (/dev/null),
+FIFOs, sockets and /dev/stdout are refused (leave out -o for stdout). A single
+file bind-mounted into a container cannot be replaced by a rename (EBUSY):
+mount its directory instead.
 
 Exit status: 0 written; 1 some reference failed; 2 usage or configuration
 error.
@@ -43,11 +50,12 @@ error.
 		fs.StringVar(&o.in, "in-file", "", "same as -i `file`")
 		fs.StringVar(&o.out, "o", "", "write the result to `file` (default stdout)")
 		fs.StringVar(&o.out, "out-file", "", "same as -o `file`")
-		fs.StringVar(&o.mode, "file-mode", "0600", "permissions of OUT, in `octal`")
+		fs.StringVar(&o.mode, "file-mode", "0600", "permissions of OUT, in `octal` (default: an existing OUT's own, else 0600)")
 		return func(ctx context.Context, args []string) int {
 			if len(args) > 0 {
 				return a.fail("inject", usagef("unexpected arguments %q: the template comes from -i or stdin", args))
 			}
+			fs.Visit(func(f *flag.Flag) { o.modeSet = o.modeSet || f.Name == "file-mode" })
 			return a.inject(ctx, o)
 		}
 	},
@@ -55,6 +63,7 @@ error.
 
 type injectOptions struct {
 	in, out, mode string
+	modeSet       bool // --file-mode was given
 }
 
 func (a *app) inject(ctx context.Context, o injectOptions) int {
@@ -107,7 +116,7 @@ func (a *app) inject(ctx context.Context, o injectOptions) int {
 		}
 		return ExitOK
 	}
-	if err := WriteFileAtomic(o.out, out, mode); err != nil {
+	if err := WriteFileAtomic(o.out, out, mode, !o.modeSet); err != nil {
 		return a.fail(cmd, fmt.Errorf("write %s: %w; it was left as it was", o.out, err))
 	}
 	return ExitOK
@@ -282,14 +291,36 @@ func (t Template) Render(values map[string][]byte) []byte {
 	return b
 }
 
-// WriteFileAtomic replaces path with data: a temporary file in the same
-// directory (created 0600, so the content is never more visible than
-// intended), written, given mode, synced, then renamed over path, and the
-// directory synced. On any error the temporary file is removed and path is
-// untouched.
-func WriteFileAtomic(path string, data []byte, mode fs.FileMode) (err error) {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".secrethost-*")
+// WriteFileAtomic replaces the regular file at path with data: a
+// temporary file in the same directory (created 0600, so the content is
+// never more visible than intended), written, given the owner and group of
+// the file it replaces and its mode, synced, then renamed over it, and the
+// directory synced. On any error the temporary file is removed and the
+// file is untouched.
+//
+// A symbolic link is written through: the file it points to is replaced,
+// atomically, in that file's directory, and the link stays. A directory,
+// device, FIFO or socket, a dangling link, and a path naming an open file
+// descriptor (/dev/stdout, /dev/fd/N) are refused. An existing file keeps
+// its owner and group, and its mode unless keepMode is false; a new file
+// gets mode. A file that cannot be renamed over (EBUSY: a single file
+// bind-mounted into a container) is an error saying what to do.
+func WriteFileAtomic(path string, data []byte, mode fs.FileMode, keepMode bool) (err error) {
+	target, old, err := outputTarget(path)
+	if err != nil {
+		return err
+	}
+	uid, gid := -1, -1
+	if old != nil {
+		if st, ok := old.Sys().(*syscall.Stat_t); ok {
+			uid, gid = int(st.Uid), int(st.Gid)
+		}
+		if keepMode {
+			mode = old.Mode().Perm()
+		}
+	}
+	dir := filepath.Dir(target)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(target)+".secrethost-*")
 	if err != nil {
 		return err
 	}
@@ -303,6 +334,11 @@ func WriteFileAtomic(path string, data []byte, mode fs.FileMode) (err error) {
 	if _, err = tmp.Write(data); err != nil {
 		return err
 	}
+	if uid >= 0 {
+		if err = tmp.Chown(uid, gid); err != nil {
+			return fmt.Errorf("cannot give the new content the owner and group of the file it replaces (%d:%d): %w", uid, gid, err)
+		}
+	}
 	if err = tmp.Chmod(mode); err != nil {
 		return err
 	}
@@ -312,10 +348,10 @@ func WriteFileAtomic(path string, data []byte, mode fs.FileMode) (err error) {
 	if err = tmp.Close(); err != nil {
 		return err
 	}
-	if st, statErr := os.Stat(path); statErr == nil && st.IsDir() {
-		return errors.New("it is a directory")
-	}
-	if err = os.Rename(name, path); err != nil {
+	if err = os.Rename(name, target); err != nil {
+		if errors.Is(err, syscall.EBUSY) {
+			return fmt.Errorf("%s is busy (EBUSY): it is most likely a single file bind-mounted into this container or namespace, and a mount point cannot be replaced by a rename; mount the directory that holds it instead of the file itself, or write to a file in a mounted directory: %w", target, err)
+		}
 		return err
 	}
 	if d, derr := os.Open(dir); derr == nil {
@@ -323,4 +359,66 @@ func WriteFileAtomic(path string, data []byte, mode fs.FileMode) (err error) {
 		d.Close()
 	}
 	return nil
+}
+
+// fdPath matches paths that name an open file descriptor.
+var fdPath = regexp.MustCompile(`^/(dev/(stdin|stdout|stderr|fd/)|proc/(self|thread-self|[0-9]+)/fd/)`)
+
+// outputTarget is the regular file that writing path replaces: path
+// itself, or the file a chain of symbolic links at path leads to. old
+// describes it if it exists.
+func outputTarget(path string) (target string, old fs.FileInfo, err error) {
+	cur, err := filepath.Abs(path)
+	if err != nil {
+		return "", nil, err
+	}
+	var fi fs.FileInfo
+	for hops := 0; ; hops++ {
+		if fdPath.MatchString(cur) {
+			return "", nil, errors.New("it names an open file descriptor, not a file; to write to standard output, leave out -o")
+		}
+		fi, err = os.Lstat(cur)
+		switch {
+		case errors.Is(err, fs.ErrNotExist) && hops == 0:
+			return cur, nil, nil // a new file
+		case errors.Is(err, fs.ErrNotExist):
+			return "", nil, fmt.Errorf("it is a symbolic link that does not lead to a file (%s does not exist)", cur)
+		case err != nil:
+			return "", nil, err
+		}
+		if fi.Mode()&fs.ModeSymlink == 0 {
+			break
+		}
+		if hops >= 40 {
+			return "", nil, errors.New("too many levels of symbolic links")
+		}
+		next, err := os.Readlink(cur)
+		if err != nil {
+			return "", nil, err
+		}
+		if !filepath.IsAbs(next) {
+			next = filepath.Join(filepath.Dir(cur), next)
+		}
+		cur = filepath.Clean(next)
+	}
+	m := fi.Mode()
+	var what string
+	switch {
+	case m.IsRegular():
+		return cur, fi, nil
+	case m.IsDir():
+		what = "a directory"
+	case m&fs.ModeDevice != 0:
+		what = "a device"
+	case m&fs.ModeNamedPipe != 0:
+		what = "a FIFO (named pipe)"
+	case m&fs.ModeSocket != 0:
+		what = "a socket"
+	default:
+		what = "not a regular file"
+	}
+	if abs, _ := filepath.Abs(path); abs != cur {
+		return "", nil, fmt.Errorf("it leads to %s (%s); inject writes regular files only (leave out -o to write to standard output)", what, cur)
+	}
+	return "", nil, fmt.Errorf("it is %s; inject writes regular files only (leave out -o to write to standard output)", what)
 }

@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -310,4 +311,167 @@ func TestTrustInjectMalformedPlaceholders(t *testing.T) {
 	if want := "{{ .Values.x }} {{ vault:secret/x }} {{ https://example.com } app_user\n"; r.stdout != want {
 		t.Errorf("stdout %q, want %q", r.stdout, want)
 	}
+}
+
+// --- finding 9: inject -o and what is at the path -------------------------------
+
+func fileInfo(t *testing.T, path string) (ino uint64, uid, gid uint32, mode os.FileMode) {
+	t.Helper()
+	fi, err := os.Lstat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := fi.Sys().(*syscall.Stat_t)
+	return st.Ino, st.Uid, st.Gid, fi.Mode()
+}
+
+func noTempFiles(t *testing.T, dirs ...string) {
+	t.Helper()
+	for _, d := range dirs {
+		entries, _ := os.ReadDir(d)
+		for _, e := range entries {
+			if strings.Contains(e.Name(), ".secrethost-") {
+				t.Errorf("temporary file left: %s", filepath.Join(d, e.Name()))
+			}
+		}
+	}
+}
+
+// TestTrustInjectOutputTargets: inject -o writes through a symbolic link
+// (atomically, in the target's directory; the link stays), keeps an
+// existing file's owner, group and mode unless --file-mode is given, and
+// refuses devices, FIFOs, /dev/stdout and dangling links.
+func TestTrustInjectOutputTargets(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("needs root to chown files to nobody")
+	}
+	f := newFixture(t)
+	tmpl := writeTemp(t, f.dir, "app.tmpl", "pw={{ op://Demo/Postgres/password }}\n")
+	const want = "pw=pg-s3cret-9f2c\n"
+	inject := func(out string, extra ...string) result {
+		return f.run(t, "", nil, append([]string{"--config", "op.hcl", "inject", "-i", tmpl, "-o", out}, extra...)...)
+	}
+
+	// An existing file owned by nobody:nogroup, mode 0640.
+	dirA, dirB := t.TempDir(), t.TempDir()
+	real := writeTemp(t, dirA, "real.env", "old\n")
+	if err := os.Chown(real, 65534, 65534); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(real, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	ino0, _, _, _ := fileInfo(t, real)
+	r := inject(real)
+	r.expect(t, 0)
+	ino1, uid, gid, mode := fileInfo(t, real)
+	if mustRead(t, real) != want || uid != 65534 || gid != 65534 || mode.Perm() != 0o640 {
+		t.Errorf("existing file: content %q, owner %d:%d, mode %v; want nobody:nogroup 0640", mustRead(t, real), uid, gid, mode)
+	}
+	if ino1 == ino0 {
+		t.Error("the file was written in place, not replaced atomically")
+	}
+	// --file-mode sets the mode; the owner stays.
+	r = inject(real, "--file-mode", "0600")
+	r.expect(t, 0)
+	if _, uid, gid, mode := fileInfo(t, real); uid != 65534 || gid != 65534 || mode.Perm() != 0o600 {
+		t.Errorf("--file-mode 0600: owner %d:%d, mode %v", uid, gid, mode)
+	}
+	os.Chmod(real, 0o640)
+
+	// A symbolic link in another directory: the target is replaced, the
+	// link stays.
+	link := filepath.Join(dirB, "app.env")
+	if err := os.Symlink(real, link); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(real, []byte("old\n"), 0o640)
+	ino0, _, _, _ = fileInfo(t, real)
+	r = inject(link)
+	r.expect(t, 0)
+	if _, _, _, m := fileInfo(t, link); m&os.ModeSymlink == 0 {
+		t.Errorf("the symbolic link was replaced by a file (mode %v)", m)
+	}
+	ino1, uid, gid, mode = fileInfo(t, real)
+	if mustRead(t, real) != want || ino1 == ino0 || uid != 65534 || mode.Perm() != 0o640 {
+		t.Errorf("through the link: content %q, replaced %v, owner %d, mode %v", mustRead(t, real), ino1 != ino0, uid, mode)
+	}
+	noTempFiles(t, dirA, dirB)
+
+	// What is not a regular file is refused and stays what it was. (Not
+	// the real /dev/null and /dev/stdout: the code this test was written
+	// against replaced them. Stand-ins in a temporary directory: a null
+	// device node, and a link to /proc/self/fd/1 as /dev/stdout is.)
+	null := filepath.Join(dirB, "null")
+	if err := syscall.Mknod(null, syscall.S_IFCHR|0o666, 1<<8|3); err != nil {
+		t.Fatal(err)
+	}
+	stdout := filepath.Join(dirB, "stdout")
+	os.Symlink("/proc/self/fd/1", stdout)
+	fifo := filepath.Join(dirB, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	dangling := filepath.Join(dirB, "dangling")
+	os.Symlink(filepath.Join(dirA, "nowhere"), dangling)
+	for _, c := range []struct{ out, why string }{
+		{null, "it is a device"},
+		{stdout, "open file descriptor"},
+		{fifo, "it is a FIFO"},
+		{dangling, "symbolic link that does not lead to a file"},
+		{dirA, "it is a directory"},
+	} {
+		r := inject(c.out)
+		if r.code != 1 || !strings.Contains(r.stderr, c.why) || r.stdout != "" {
+			t.Errorf("-o %s: exit %d, stdout %q, stderr:\n%s", c.out, r.code, r.stdout, r.stderr)
+		}
+		noLeak(t, "stderr", r.stderr)
+	}
+	if _, _, _, m := fileInfo(t, null); m&os.ModeCharDevice == 0 {
+		t.Errorf("the device was replaced: %v", m)
+	}
+	if _, _, _, m := fileInfo(t, stdout); m&os.ModeSymlink == 0 {
+		t.Errorf("the link to /proc/self/fd/1 was replaced: %v", m)
+	}
+	if _, _, _, m := fileInfo(t, fifo); m&os.ModeNamedPipe == 0 {
+		t.Errorf("the FIFO was replaced: %v", m)
+	}
+	if _, err := os.Lstat(filepath.Join(dirA, "nowhere")); err == nil {
+		t.Error("the dangling link's target was created")
+	}
+	noTempFiles(t, dirA, dirB)
+}
+
+// TestTrustInjectBindMountedFile: a single file bind-mounted over OUT
+// cannot be renamed over (EBUSY); inject says so and what to do, and the
+// file keeps its content. Needs root and mount namespaces (unshare -m).
+func TestTrustInjectBindMountedFile(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("needs root for mount --bind")
+	}
+	if err := exec.Command("unshare", "-m", "true").Run(); err != nil {
+		t.Skip("no mount namespaces here:", err)
+	}
+	f := newFixture(t)
+	tmpl := writeTemp(t, f.dir, "app.tmpl", "pw={{ op://Demo/Postgres/password }}\n")
+	src := writeTemp(t, t.TempDir(), "src.env", "mounted\n")
+	dst := writeTemp(t, t.TempDir(), "app.env", "underneath\n")
+	script := `mount --bind "$1" "$2" || exit 99; "$3" --config op.hcl inject -i "$4" -o "$2"; code=$?; cat "$2"; exit $code`
+	cmd := exec.Command("unshare", "-m", "sh", "-c", script, "sh", src, dst, f.bin, tmpl)
+	cmd.Dir = f.dir
+	cmd.Env = f.environ(nil)
+	var stdout, stderr strings.Builder
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	code := runCode(t, cmd)
+	if code == 99 {
+		t.Skip("mount --bind failed:", stderr.String())
+	}
+	if code != 1 || !strings.Contains(stderr.String(), "EBUSY") || !strings.Contains(stderr.String(), "bind-mounted") ||
+		!strings.Contains(stderr.String(), "mount the directory") {
+		t.Errorf("exit %d, stderr:\n%s", code, stderr.String())
+	}
+	if stdout.String() != "mounted\n" {
+		t.Errorf("the mounted file now holds %q", stdout.String())
+	}
+	noTempFiles(t, filepath.Dir(dst))
 }
