@@ -47,7 +47,8 @@ stderr is replaced by "<concealed by secrethost>" (also when it is written in
 pieces); the command then sees pipes, not a terminal. stdin is passed through.
 Each line of a multi-line secret is masked on its own too, since output is
 often printed line by line with a prefix (docker compose up). The providers'
-own credentials (tokens, and the content of token files) are masked as well.
+own credentials (tokens, and the content of token files) are masked as well,
+unless --keep-provider-env is given.
 A value, or line, shorter than 6 bytes is not masked (a port number or a
 one-letter value would garble the output); run warns once on stderr for each
 such resolved variable, by name. Masking only catches the exact bytes: a

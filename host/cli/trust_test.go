@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/secrethost/secrethost/internal/syncbuf"
 )
 
 // --- finding 6: masking under run -----------------------------------------
@@ -474,4 +476,35 @@ func TestTrustInjectBindMountedFile(t *testing.T) {
 		t.Errorf("the mounted file now holds %q", stdout.String())
 	}
 	noTempFiles(t, filepath.Dir(dst))
+}
+
+// TestTrustRunSignalWhileBackgroundWriterHoldsPipe: once the command has
+// exited and only a background process holds the pipes, a terminating
+// signal stops the forwarding at once and run exits 128+N.
+func TestTrustRunSignalWhileBackgroundWriterHoldsPipe(t *testing.T) {
+	f := newFixture(t)
+	cmd := f.command(t, []string{"DB=op://Demo/Postgres/password"}, "--config", "op.hcl", "run", "--",
+		"sh", "-c", `(sleep 10; echo late) & echo ready`)
+	out := &syncbuf.Buffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(out.String(), "ready\n") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no output: %s", out.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond) // the command has exited by now
+	start := time.Now()
+	cmd.Process.Signal(syscall.SIGTERM)
+	if code := waitCode(t, cmd); code != 128+int(syscall.SIGTERM) {
+		t.Errorf("exit code %d, want %d; output:\n%s", code, 128+int(syscall.SIGTERM), out.String())
+	}
+	if d := time.Since(start); d > 1500*time.Millisecond {
+		t.Errorf("run took %v to stop after SIGTERM", d)
+	}
 }
