@@ -9,6 +9,7 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -506,5 +507,26 @@ func TestTrustRunSignalWhileBackgroundWriterHoldsPipe(t *testing.T) {
 	}
 	if d := time.Since(start); d > 1500*time.Millisecond {
 		t.Errorf("run took %v to stop after SIGTERM", d)
+	}
+}
+
+// TestTrustDoctorScrubsPluginMessages: a careless plugin that quotes its
+// token (inline, or read from its token file) in a configuration error
+// does not get it into doctor's report.
+func TestTrustDoctorScrubsPluginMessages(t *testing.T) {
+	h := newHygiene(t)
+	tokFile := writeTemp(t, h.dir, "leak_token", hygTestToken+"\n")
+	for name, setting := range map[string]string{
+		"inline":     fmt.Sprintf("TEST_TOKEN = %q", hygTestToken),
+		"token-file": fmt.Sprintf("TEST_TOKEN_FILE = %q", tokFile),
+	} {
+		h.writeConfig("leak.hcl", "plugin_dir = %q\nprovider \"test\" {\n  config = { %s, leak = \"1\" }\n}\n", h.pluginDir, setting)
+		for _, format := range []string{"text", "json"} {
+			r := h.exec(t, h.environ(nil), "", h.bin, "--config", "leak.hcl", "doctor", "--format", format)
+			if r.code != 1 || !strings.Contains(r.stdout, "redacted") {
+				t.Errorf("%s, %s: exit %d, stdout:\n%s", name, format, r.code, r.stdout)
+			}
+			hygNoLeak(t, name+" "+format+" doctor", r.stdout+r.stderr)
+		}
 	}
 }
