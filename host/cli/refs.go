@@ -434,13 +434,6 @@ func (p *dotenvParser) afterQuote(line int) error {
 	return p.errorf(p.line, "unexpected text after the closing quote of the value that starts on line %d", line)
 }
 
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "..."
-}
-
 // ParseRefArgs turns command-line arguments into references: NAME=REF, or
 // a bare REF that is its own name. An argument is NAME=REF when the text
 // before its first '=' is a valid variable name ("op://v/i/f?attribute=otp"

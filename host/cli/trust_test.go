@@ -530,3 +530,30 @@ func TestTrustDoctorScrubsPluginMessages(t *testing.T) {
 		}
 	}
 }
+
+// TestTrustOutputWriteErrorsFail: validate, doctor, plugins and version
+// exit 1 and say so when their output cannot be written, instead of
+// reporting success.
+func TestTrustOutputWriteErrorsFail(t *testing.T) {
+	f := newFixture(t)
+	full, err := os.OpenFile("/dev/full", os.O_WRONLY, 0)
+	if err != nil {
+		t.Skip("no /dev/full:", err)
+	}
+	defer full.Close()
+	for _, args := range [][]string{
+		{"validate", "op://Demo/Postgres/password"},
+		{"doctor"},
+		{"doctor", "--format", "json"},
+		{"plugins"},
+		{"version"},
+		{"resolve", "DB=op://Demo/Postgres/password"},
+	} {
+		cmd := f.command(t, nil, append([]string{"--config", "op.hcl"}, args...)...)
+		var stderr strings.Builder
+		cmd.Stdout, cmd.Stderr = full, &stderr
+		if code := runCode(t, cmd); code != 1 || !strings.Contains(stderr.String(), "no space left on device") {
+			t.Errorf("%v > /dev/full: exit %d, stderr:\n%s", args, code, stderr.String())
+		}
+	}
+}
