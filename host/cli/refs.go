@@ -147,10 +147,10 @@ func ParseRefsYAML(data []byte, filename string) ([]Var, error) {
 				return nil, fmt.Errorf("%s: expected a variable name as key, found %s", where, kindName(k))
 			}
 			if v.Kind != yaml.ScalarNode || v.Tag == "!!null" || v.Value == "" {
-				return nil, fmt.Errorf("%s: %s: expected a secret reference string, found %s", where, k.Value, kindName(v))
+				return nil, fmt.Errorf("%s: %s: expected a secret reference string, found %s", where, keyName(k.Value), kindName(v))
 			}
 			if prev, dup := seen[k.Value]; dup {
-				return nil, fmt.Errorf("%s: %s is already defined at %s", where, k.Value, prev)
+				return nil, fmt.Errorf("%s: %s is already defined at %s", where, keyName(k.Value), prev)
 			}
 			seen[k.Value] = where
 			out = append(out, Var{Name: k.Value, Value: v.Value, Where: where})
@@ -528,4 +528,15 @@ func notARef(v string, schemes []string) string {
 		return "not a reference of a configured scheme (" + configured + "); the value is not shown"
 	}
 	return ""
+}
+
+// keyName shows a key in messages if it looks like a portable variable
+// name (letters, digits, '_'); any other key may be a value written where a
+// name belongs, and is not shown. (A value that looks like a name cannot be
+// told from one.)
+func keyName(k string) string {
+	if envNamePattern.MatchString(k) {
+		return k
+	}
+	return "the key (not a variable name; not shown)"
 }

@@ -65,7 +65,7 @@ func (a *app) resolve(ctx context.Context, from, format string, args []string) i
 				return a.fail(cmd, usagef("%s: a bare reference has no variable name; %s output needs NAME=REF (or use --format json, where a bare reference is its own key)", r.Where, format))
 			}
 			if !validName(format, r.Name) {
-				return a.fail(cmd, nameError(r.Name, format))
+				return a.fail(cmd, nameErrorAt(r.Name, r.Where, format))
 			}
 		}
 	}

@@ -389,7 +389,7 @@ func (a *app) runEnv(o runOptions) (*envList, []runRef, error) {
 		}
 		for _, v := range fromFile {
 			if !dotenvKeyPattern.MatchString(v.Name) {
-				return nil, nil, usagef("--from: %s: %q is not a valid variable name", v.Where, v.Name)
+				return nil, nil, usagef("--from: %s: the key is not a valid variable name (not shown): use letters, digits, '_', '.' and '-', not starting with a digit", v.Where)
 			}
 			env.set(v.Name, v.Value, v.Where)
 		}

@@ -222,6 +222,9 @@ func TestTrustNonReferencesAreNotEchoed(t *testing.T) {
 		".doco-cd.yml": "name: app\nrepository_url: " + repo + "\nreference: main\n",
 		"deploy.yml":   "name: app\nrepository_url: " + repo + "\ncompose_files:\n  - compose.yml\n",
 		"secrets.yml":  "name: app\nrepository_url: " + repo + "\nexternal_secrets:\n  DB_PASSWORD: " + plainSecret + "\n  API: file://api_key\n",
+		"urlkey.yml":   "\"" + repo + "\": op://Demo/Postgres/password\n",
+		"nullkey.yml":  "API: file://api_key\n" + plainSecret + ":\n",
+		"dupkey.yml":   "\"" + plainSecret + " x\": file://api_key\n\"" + plainSecret + " x\": file://api_key\n",
 	}
 	for name, content := range files {
 		writeTemp(t, f.dir, name, content)
@@ -260,6 +263,12 @@ func TestTrustNonReferencesAreNotEchoed(t *testing.T) {
 		check{[]string{"validate", "--from", ".doco-cd.yml"}, 2, []string{".doco-cd.yml holds none (a doco-cd deploy configuration without external_secrets"}},
 		check{[]string{"resolve", "--from", "deploy.yml"}, 2, []string{"deploy.yml holds none"}},
 		check{[]string{"run", "--from", ".doco-cd.yml", "--", "true"}, 0, nil},
+		// Values written where names belong.
+		check{[]string{"resolve", "--from", "urlkey.yml"}, 2, []string{"urlkey.yml:1: the name looks like a reference (not shown)"}},
+		check{[]string{"resolve", "--format", "shell", "--from", "urlkey.yml"}, 2, []string{"urlkey.yml:1: the name"}},
+		check{[]string{"run", "--from", "urlkey.yml", "--", "true"}, 2, []string{"urlkey.yml:1: the key is not a valid variable name"}},
+		check{[]string{"validate", "--from", "nullkey.yml"}, 2, []string{"nullkey.yml:2: the key (not a variable name; not shown): expected a secret reference string"}},
+		check{[]string{"validate", "--from", "dupkey.yml"}, 2, []string{"dupkey.yml:2: the key (not a variable name; not shown) is already defined at dupkey.yml:1"}},
 	)
 	for _, c := range checks {
 		r := f.run(t, "", nil, append([]string{"--config", "mixed.hcl"}, c.args...)...)
