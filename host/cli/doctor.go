@@ -123,7 +123,7 @@ func (a *app) checkReferences(ctx context.Context, h *host.Host, all []Var, sche
 	var out []referenceResult
 	for _, p := range bad {
 		r := referenceResult{Where: p.Where, Code: "invalid_reference", Error: p.reason}
-		if p.Name != p.Value {
+		if p.Name != p.Value && dotenvKeyPattern.MatchString(p.Name) {
 			r.Name = p.Name
 		}
 		out = append(out, r)

@@ -477,8 +477,8 @@ func mergeRefs(lists ...[]Var) ([]Var, error) {
 // label names v in messages without its value: "NAME (where)", or just
 // where ("argument 2") for a bare value, which is its own name.
 func (v Var) label() string {
-	if v.Name == v.Value || v.Name == "" {
-		return v.Where
+	if v.Name == v.Value || !dotenvKeyPattern.MatchString(v.Name) {
+		return v.Where // a name that is no variable name may be a value too
 	}
 	if v.Where == "" {
 		return v.Name
