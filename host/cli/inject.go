@@ -82,6 +82,13 @@ func (a *app) inject(ctx context.Context, o injectOptions) int {
 		return a.fail(cmd, usagef("read the template: %v", err))
 	}
 
+	if o.out != "" {
+		// Refuse what cannot be written before any secret is fetched; it
+		// is checked again when writing.
+		if _, _, err := outputTarget(o.out); err != nil {
+			return a.fail(cmd, fmt.Errorf("write %s: %w; nothing was resolved", o.out, err))
+		}
+	}
 	tmpl := ParseTemplate(string(src))
 	values := map[string][]byte{}
 	consequence := "nothing was written"
