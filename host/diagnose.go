@@ -215,7 +215,7 @@ func (in *instance) diagnoseSteps(ctx context.Context, full bool, secrets *[]str
 	*secrets = in.configSecrets(info, cfg)
 	resp, err := proc.Provider.Configure(ctx, provider.ConfigureRequest{Config: cfg})
 	if err != nil {
-		d.add(StepConfigure, StatusFailed, err.Error(), in.configFix(info, cfg))
+		d.add(StepConfigure, StatusFailed, scrub(err.Error(), *secrets), in.configFix(info, cfg))
 		d.skip(StepCheck)
 		return d
 	}
@@ -224,13 +224,13 @@ func (in *instance) diagnoseSteps(ctx context.Context, full bool, secrets *[]str
 		detail += "; settings given: " + strings.Join(names, ", ")
 	}
 	for _, w := range resp.Warnings {
-		detail += "; warning: " + w
+		detail += "; warning: " + scrub(w, *secrets)
 	}
 	d.add(StepConfigure, StatusOK, detail, "")
 
 	check, err := proc.Provider.Check(ctx, provider.CheckRequest{})
 	if err != nil {
-		d.add(StepCheck, StatusFailed, err.Error(), in.checkFix(cfg))
+		d.add(StepCheck, StatusFailed, scrub(err.Error(), *secrets), in.checkFix(cfg))
 		return d
 	}
 	failed := false
@@ -239,7 +239,7 @@ func (in *instance) diagnoseSteps(ctx context.Context, full bool, secrets *[]str
 		if !it.OK {
 			st, fix, failed = StatusFailed, in.checkFix(cfg), true
 		}
-		d.add(it.Name, st, it.Detail, fix)
+		d.add(scrub(it.Name, *secrets), st, scrub(it.Detail, *secrets), fix)
 	}
 	if !check.Healthy && !failed {
 		d.add(StepCheck, StatusFailed, "the provider reports itself unhealthy", in.checkFix(cfg))

@@ -19,15 +19,18 @@ const redactedMark = "<redacted>"
 // (after trimming surrounding white space) is not scrubbed on its own.
 const minSecretLen = 4
 
-// sensitiveValues lists the values cfg holds for attributes the plugin's
-// schema marks sensitive.
+// sensitiveValues lists the credentials cfg holds, for scrubbing: the
+// values of attributes the plugin's schema marks Sensitive and the content
+// of the files named by SecretFile attributes (see credentialValues).
+// Longest first, so that a value containing another is scrubbed whole.
 func sensitiveValues(info provider.InfoResponse, cfg map[string]string) []string {
 	var out []string
-	for _, a := range info.ConfigSchema {
-		if v := cfg[a.Name]; a.Sensitive && len(v) >= minSecretLen {
+	for _, v := range credentialValues(info, cfg) {
+		if len(v) >= minSecretLen && !slices.Contains(out, v) {
 			out = append(out, v)
 		}
 	}
+	slices.SortStableFunc(out, func(a, b string) int { return len(b) - len(a) })
 	return out
 }
 

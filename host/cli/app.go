@@ -252,11 +252,32 @@ func (a *app) main(ctx context.Context, args []string) int {
 		case <-ctx.Done():
 		}
 	}()
+	out := &checkedWriter{w: a.Stdout}
+	a.Stdout = out
 	code := run(ctx, positional)
 	if s, ok := a.caught.Load().(syscall.Signal); ok && code != ExitOK {
 		return 128 + int(s)
 	}
+	if out.err != nil && code == ExitOK {
+		fmt.Fprintf(a.Stderr, "secrethost %s: cannot write standard output: %v\n", cmd.name, out.err)
+		return ExitFailure
+	}
 	return code
+}
+
+// checkedWriter remembers the first write error, so that output lost to a
+// full disk or a closed pipe is never a success.
+type checkedWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (c *checkedWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	if err != nil && c.err == nil {
+		c.err = err
+	}
+	return n, err
 }
 
 func (a *app) usageFailure(cmd *command, err error) int {

@@ -52,8 +52,11 @@ type doctorReport struct {
 }
 
 type referenceResult struct {
-	Name      string `json:"name,omitempty"`
+	Name string `json:"name,omitempty"`
+	// Reference is empty for an entry that is not a reference of a
+	// configured scheme: its value is not shown; Where says where it is.
 	Reference string `json:"reference"`
+	Where     string `json:"where,omitempty"`
 	OK        bool   `json:"ok"`
 	Code      string `json:"code,omitempty"`
 	Error     string `json:"error,omitempty"`
@@ -80,7 +83,13 @@ func (a *app) doctor(ctx context.Context, format, from string, args []string) in
 		rep.OK = rep.OK && rep.Providers[i].OK()
 	}
 	if len(refs) > 0 {
-		rep.References = a.checkReferences(ctx, h, refs)
+		var schemes []string
+		for _, d := range rep.Providers {
+			if d.Info != nil {
+				schemes = append(schemes, d.Info.Schemes...)
+			}
+		}
+		rep.References = a.checkReferences(ctx, h, refs, schemes)
 		for _, r := range rep.References {
 			rep.OK = rep.OK && r.OK
 		}
@@ -99,16 +108,35 @@ func (a *app) doctor(ctx context.Context, format, from string, args []string) in
 }
 
 // checkReferences resolves refs and reports each one's outcome, never its
-// value.
-func (a *app) checkReferences(ctx context.Context, h *host.Host, refs []Var) []referenceResult {
+// value. An entry that is not a reference of one of schemes is reported
+// by name and place, without its value, and not sent anywhere.
+func (a *app) checkReferences(ctx context.Context, h *host.Host, all []Var, schemes []string) []referenceResult {
+	refs, bad := splitRefs(all, schemes)
 	m := make(map[string]string, len(refs))
 	for _, r := range refs {
-		m[r.Name] = r.Value
+		m[r.Name] = strings.TrimSpace(r.Value)
 	}
-	_, err := h.ResolveSecretReferences(ctx, m)
+	var err error
+	if len(m) > 0 {
+		_, err = h.ResolveSecretReferences(ctx, m)
+	}
+	var out []referenceResult
+	for _, p := range bad {
+		r := referenceResult{Where: p.Where, Code: "invalid_reference", Error: p.reason}
+		if p.Name != p.Value && dotenvKeyPattern.MatchString(p.Name) {
+			r.Name = p.Name
+		}
+		out = append(out, r)
+	}
+	return append(out, resolveOutcomes(refs, err)...)
+}
+
+// resolveOutcomes is the outcome of each of refs, given the error of
+// resolving them all at once.
+func resolveOutcomes(refs []Var, err error) []referenceResult {
 	out := make([]referenceResult, len(refs))
 	for i, r := range refs {
-		out[i] = referenceResult{Reference: r.Value, OK: err == nil}
+		out[i] = referenceResult{Reference: strings.TrimSpace(r.Value), OK: err == nil}
 		if r.Name != r.Value {
 			out[i].Name = r.Name
 		}
@@ -165,7 +193,12 @@ func writeDoctorText(w io.Writer, rep *doctorReport) {
 		fmt.Fprintln(w, "\nreferences")
 		for _, r := range rep.References {
 			label := r.Reference
-			if r.Name != "" {
+			switch {
+			case r.Reference == "" && r.Name != "":
+				label = r.Name + " (" + r.Where + ")"
+			case r.Reference == "":
+				label = r.Where
+			case r.Name != "":
 				label = r.Name + " (" + r.Reference + ")"
 			}
 			if r.OK {
@@ -174,7 +207,11 @@ func writeDoctorText(w io.Writer, rep *doctorReport) {
 			}
 			problems++
 			fmt.Fprintf(w, "  FAIL  %s: %s: %s\n", label, r.Code, r.Error)
-			fmt.Fprintf(w, "        fix: %s\n", referenceFix(r.Code))
+			fix := referenceFix(r.Code)
+			if r.Reference == "" {
+				fix = "put a secret reference of a configured scheme there; a secret written out in the file belongs in a vault (and should be rotated)"
+			}
+			fmt.Fprintf(w, "        fix: %s\n", fix)
 		}
 	}
 	fmt.Fprintln(w)

@@ -145,11 +145,25 @@ func writeJSONString(b *bytes.Buffer, s string) {
 	b.Truncate(b.Len() - 1) // Encode's newline
 }
 
+// nameError explains a name that format cannot carry. A name that is not
+// even a dotenv key is not shown: it may be a value (or a URL with
+// credentials) written where a name belongs.
 func nameError(name, format string) error {
-	if strings.Contains(name, "://") {
-		return usagef("%s has no variable name; %s output needs NAME=REF (or use --format json, where a bare reference is its own key)", name, format)
+	return nameErrorAt(name, "", format)
+}
+
+func nameErrorAt(name, where, format string) error {
+	at := ""
+	if where != "" {
+		at = where + ": "
 	}
-	return usagef("%q is not a valid variable name for %s output", name, format)
+	switch {
+	case strings.Contains(name, "://"):
+		return usagef("%sthe name looks like a reference (not shown); %s output needs NAME=REF (or use --format json, where a bare reference is its own key)", at, format)
+	case !dotenvKeyPattern.MatchString(name):
+		return usagef("%sthe name is not a valid variable name for %s output (not shown: it may be a value written where a name belongs)", at, format)
+	}
+	return usagef("%s%q is not a valid variable name for %s output", at, name, format)
 }
 
 func nulError(name string) error {

@@ -8,9 +8,12 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
+	"unicode/utf8"
 )
 
 var injectCommand = &command{
@@ -22,12 +25,21 @@ Usage: secrethost inject [-i IN] [-o OUT] [--file-mode MODE]
 Copies a template (IN, default stdin) to OUT (default stdout), replacing every
 {{ REF }} whose REF has the scheme of a configured provider, e.g.
 {{ op://prod/db/password }} or {{op://prod/db/password}} (spaces inside the
-braces are optional). Other {{ ... }} text is left alone.
+braces are optional; the placeholder must close on its line). Other {{ ... }}
+text is left alone. A placeholder of a configured scheme that is malformed (no
+closing }} on its line, a single }, a brace inside, op:/x instead of op://x)
+is an error that names its line and column: nothing is written.
 
 Nothing is written unless every reference resolved. OUT is written atomically
-(a temporary file in the same directory, synced, then renamed over OUT) with
-mode 0600 unless --file-mode says otherwise; on any failure OUT is left as it
-was and no temporary file remains.
+(a temporary file in the same directory, synced, then renamed over OUT); on
+any failure OUT is left as it was and no temporary file remains. An existing
+OUT keeps its owner, group and mode (--file-mode sets the mode); a new one
+gets mode 0600 unless --file-mode says otherwise. If OUT is a symbolic link,
+the file it leads to is replaced (atomically, in that file's directory) and
+the link stays. OUT must be a regular file: directories, devices (/dev/null),
+FIFOs, sockets and /dev/stdout are refused (leave out -o for stdout). A single
+file bind-mounted into a container cannot be replaced by a rename (EBUSY):
+mount its directory instead.
 
 Exit status: 0 written; 1 some reference failed; 2 usage or configuration
 error.
@@ -38,11 +50,12 @@ error.
 		fs.StringVar(&o.in, "in-file", "", "same as -i `file`")
 		fs.StringVar(&o.out, "o", "", "write the result to `file` (default stdout)")
 		fs.StringVar(&o.out, "out-file", "", "same as -o `file`")
-		fs.StringVar(&o.mode, "file-mode", "0600", "permissions of OUT, in `octal`")
+		fs.StringVar(&o.mode, "file-mode", "0600", "permissions of OUT, in `octal` (default: an existing OUT's own, else 0600)")
 		return func(ctx context.Context, args []string) int {
 			if len(args) > 0 {
 				return a.fail("inject", usagef("unexpected arguments %q: the template comes from -i or stdin", args))
 			}
+			fs.Visit(func(f *flag.Flag) { o.modeSet = o.modeSet || f.Name == "file-mode" })
 			return a.inject(ctx, o)
 		}
 	},
@@ -50,6 +63,7 @@ error.
 
 type injectOptions struct {
 	in, out, mode string
+	modeSet       bool // --file-mode was given
 }
 
 func (a *app) inject(ctx context.Context, o injectOptions) int {
@@ -68,16 +82,37 @@ func (a *app) inject(ctx context.Context, o injectOptions) int {
 		return a.fail(cmd, usagef("read the template: %v", err))
 	}
 
+	if o.out != "" {
+		// Refuse what cannot be written before any secret is fetched; it
+		// is checked again when writing.
+		if _, _, err := outputTarget(o.out); err != nil {
+			return a.fail(cmd, fmt.Errorf("write %s: %w; nothing was resolved", o.out, err))
+		}
+	}
 	tmpl := ParseTemplate(string(src))
 	values := map[string][]byte{}
-	if refs := tmpl.Refs(); len(refs) > 0 {
-		values, err = a.resolveTemplateRefs(ctx, refs)
-		if err != nil {
-			consequence := "nothing was written"
-			if o.out != "" {
-				consequence = o.out + " was left as it was"
+	consequence := "nothing was written"
+	if o.out != "" {
+		consequence = o.out + " was left as it was"
+	}
+	if refs := tmpl.Refs(); len(refs) > 0 || len(tmpl.Problems) > 0 {
+		var problems []TemplateProblem
+		values, problems, err = a.resolveTemplateRefs(ctx, refs, tmpl.Problems)
+		if len(problems) > 0 {
+			name := o.in
+			if name == "" {
+				name = "the template (stdin)"
 			}
-			return a.failResolve(cmd, err, consequence)
+			var b strings.Builder
+			fmt.Fprintf(&b, "secrethost %s: %s: %d malformed placeholder(s); %s:", cmd, name, len(problems), consequence)
+			for _, p := range problems {
+				fmt.Fprintf(&b, "\n  %s", p)
+			}
+			fmt.Fprintln(a.Stderr, b.String())
+			return ExitFailure
+		}
+		if err != nil {
+			return a.failResolve(cmd, len(refs), nil, err, consequence)
 		}
 	}
 	out := tmpl.Render(values)
@@ -88,23 +123,34 @@ func (a *app) inject(ctx context.Context, o injectOptions) int {
 		}
 		return ExitOK
 	}
-	if err := WriteFileAtomic(o.out, out, mode); err != nil {
+	if err := WriteFileAtomic(o.out, out, mode, !o.modeSet); err != nil {
 		return a.fail(cmd, fmt.Errorf("write %s: %w; it was left as it was", o.out, err))
 	}
 	return ExitOK
 }
 
 // resolveTemplateRefs resolves the references whose scheme a provider
-// handles; the others stay as they are in the output.
-func (a *app) resolveTemplateRefs(ctx context.Context, candidates []string) (map[string][]byte, error) {
+// handles; the others stay as they are in the output. It returns the
+// problems whose scheme a provider handles instead, if there are any,
+// and then resolves nothing.
+func (a *app) resolveTemplateRefs(ctx context.Context, candidates []string, problems []TemplateProblem) (map[string][]byte, []TemplateProblem, error) {
 	h, err := a.openHost()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer h.Close()
 	schemes, err := h.Schemes(ctx)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	var ours []TemplateProblem
+	for _, p := range problems {
+		if slices.Contains(schemes, p.Scheme) {
+			ours = append(ours, p)
+		}
+	}
+	if len(ours) > 0 {
+		return nil, ours, nil
 	}
 	var refs []string
 	for _, r := range candidates {
@@ -113,9 +159,10 @@ func (a *app) resolveTemplateRefs(ctx context.Context, candidates []string) (map
 		}
 	}
 	if len(refs) == 0 {
-		return map[string][]byte{}, nil
+		return map[string][]byte{}, nil, nil
 	}
-	return h.Resolve(ctx, refs)
+	values, err := h.Resolve(ctx, refs)
+	return values, nil, err
 }
 
 func parseFileMode(s string) (fs.FileMode, error) {
@@ -130,6 +177,10 @@ func parseFileMode(s string) (fs.FileMode, error) {
 // Template is a parsed inject template: text with {{ REF }} slots.
 type Template struct {
 	Segments []Segment
+	// Problems are placeholders that look meant as references (a scheme
+	// and a colon after the "{{") but are malformed. They stay literal
+	// text; inject fails on those whose scheme is configured.
+	Problems []TemplateProblem
 }
 
 // Segment is literal text, or a reference slot (Ref set) together with
@@ -140,10 +191,29 @@ type Segment struct {
 	Raw  string
 }
 
-// ParseTemplate finds every {{ REF }} in src: the text between "{{" and the
-// next "}}", trimmed of spaces and tabs, is a REF when it starts with
-// scheme:// and holds no line break. Anything else is literal text. Which schemes
-// count is decided when rendering.
+// TemplateProblem is a malformed placeholder: where its "{{" is (line and
+// column, from 1; columns count characters), the scheme it starts with,
+// and what is wrong, without quoting it.
+type TemplateProblem struct {
+	Line, Column int
+	Scheme       string
+	Reason       string
+}
+
+func (p TemplateProblem) String() string {
+	return fmt.Sprintf("line %d, column %d: %s", p.Line, p.Column, p.Reason)
+}
+
+// placeholderStart is the scheme and colon that make "{{" a placeholder.
+var placeholderStart = regexp.MustCompile(`^([A-Za-z][A-Za-z0-9+.-]*):`)
+
+// ParseTemplate finds every {{ REF }} in src: a "{{", optional spaces and
+// tabs, REF, optional spaces and tabs, and "}}" on the same line, where REF
+// starts with scheme:// and holds no brace. Which schemes count is decided
+// when rendering. A "{{" followed by scheme: that does not form such a
+// placeholder (no "}}" on its line, a single "}", "op:/x" instead of
+// "op://x", a brace inside) is recorded in Problems and kept as text; any
+// other {{ ... }} is literal text.
 func ParseTemplate(src string) Template {
 	var t Template
 	lit, i := 0, 0
@@ -153,29 +223,52 @@ func ParseTemplate(src string) Template {
 			break
 		}
 		open := i + j
-		k := strings.Index(src[open+2:], "}}")
-		if k < 0 {
-			break
+		i = open + 1 // by default, look again from the next brace
+		q := open + 2
+		for q < len(src) && (src[q] == ' ' || src[q] == '\t') {
+			q++
 		}
-		end := open + 2 + k + 2
-		if ref := strings.Trim(src[open+2:open+2+k], " \t"); isTemplateRef(ref) {
-			if lit < open {
-				t.Segments = append(t.Segments, Segment{Text: src[lit:open]})
+		m := placeholderStart.FindStringSubmatch(src[q:])
+		if m == nil {
+			continue // {{ .Values.x }}, {{{, ...: not ours
+		}
+		eol := len(src)
+		if k := strings.IndexAny(src[q:], "\n\r"); k >= 0 {
+			eol = q + k
+		}
+		line := src[q:eol]
+		k := strings.Index(line, "}}")
+		var why string
+		switch {
+		case k < 0 && strings.Contains(line, "}"):
+			why = "the placeholder is closed by a single '}': expected '}}'"
+		case k < 0:
+			why = "the placeholder is not closed: expected '}}' on the same line"
+		default:
+			ref := strings.TrimRight(line[:k], " \t")
+			switch {
+			case strings.ContainsAny(ref, "{}"):
+				why = "unbalanced braces inside the placeholder"
+			case !refLike.MatchString(ref):
+				why = fmt.Sprintf("malformed reference: expected %s://…", strings.ToLower(m[1]))
+			default:
+				end := q + k + 2
+				if lit < open {
+					t.Segments = append(t.Segments, Segment{Text: src[lit:open]})
+				}
+				t.Segments = append(t.Segments, Segment{Ref: ref, Raw: src[open:end]})
+				i, lit = end, end
+				continue
 			}
-			t.Segments = append(t.Segments, Segment{Ref: ref, Raw: src[open:end]})
-			i, lit = end, end
-			continue
 		}
-		i = open + 1 // "{{{ op://x }}" still finds the inner placeholder
+		ln := 1 + strings.Count(src[:open], "\n")
+		col := 1 + utf8.RuneCountInString(src[strings.LastIndexByte(src[:open], '\n')+1:open])
+		t.Problems = append(t.Problems, TemplateProblem{Line: ln, Column: col, Scheme: strings.ToLower(m[1]), Reason: why})
 	}
 	if lit < len(src) {
 		t.Segments = append(t.Segments, Segment{Text: src[lit:]})
 	}
 	return t
-}
-
-func isTemplateRef(s string) bool {
-	return refLike.MatchString(s) && !strings.ContainsAny(s, "\n\r") && !strings.Contains(s, "{{")
 }
 
 // Refs lists the distinct references, in order of appearance.
@@ -205,14 +298,36 @@ func (t Template) Render(values map[string][]byte) []byte {
 	return b
 }
 
-// WriteFileAtomic replaces path with data: a temporary file in the same
-// directory (created 0600, so the content is never more visible than
-// intended), written, given mode, synced, then renamed over path, and the
-// directory synced. On any error the temporary file is removed and path is
-// untouched.
-func WriteFileAtomic(path string, data []byte, mode fs.FileMode) (err error) {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".secrethost-*")
+// WriteFileAtomic replaces the regular file at path with data: a
+// temporary file in the same directory (created 0600, so the content is
+// never more visible than intended), written, given the owner and group of
+// the file it replaces and its mode, synced, then renamed over it, and the
+// directory synced. On any error the temporary file is removed and the
+// file is untouched.
+//
+// A symbolic link is written through: the file it points to is replaced,
+// atomically, in that file's directory, and the link stays. A directory,
+// device, FIFO or socket, a dangling link, and a path naming an open file
+// descriptor (/dev/stdout, /dev/fd/N) are refused. An existing file keeps
+// its owner and group, and its mode unless keepMode is false; a new file
+// gets mode. A file that cannot be renamed over (EBUSY: a single file
+// bind-mounted into a container) is an error saying what to do.
+func WriteFileAtomic(path string, data []byte, mode fs.FileMode, keepMode bool) (err error) {
+	target, old, err := outputTarget(path)
+	if err != nil {
+		return err
+	}
+	uid, gid := -1, -1
+	if old != nil {
+		if st, ok := old.Sys().(*syscall.Stat_t); ok {
+			uid, gid = int(st.Uid), int(st.Gid)
+		}
+		if keepMode {
+			mode = old.Mode().Perm()
+		}
+	}
+	dir := filepath.Dir(target)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(target)+".secrethost-*")
 	if err != nil {
 		return err
 	}
@@ -226,6 +341,11 @@ func WriteFileAtomic(path string, data []byte, mode fs.FileMode) (err error) {
 	if _, err = tmp.Write(data); err != nil {
 		return err
 	}
+	if uid >= 0 {
+		if err = tmp.Chown(uid, gid); err != nil {
+			return fmt.Errorf("cannot give the new content the owner and group of the file it replaces (%d:%d): %w", uid, gid, err)
+		}
+	}
 	if err = tmp.Chmod(mode); err != nil {
 		return err
 	}
@@ -235,10 +355,10 @@ func WriteFileAtomic(path string, data []byte, mode fs.FileMode) (err error) {
 	if err = tmp.Close(); err != nil {
 		return err
 	}
-	if st, statErr := os.Stat(path); statErr == nil && st.IsDir() {
-		return errors.New("it is a directory")
-	}
-	if err = os.Rename(name, path); err != nil {
+	if err = os.Rename(name, target); err != nil {
+		if errors.Is(err, syscall.EBUSY) {
+			return fmt.Errorf("%s is busy (EBUSY): it is most likely a single file bind-mounted into this container or namespace, and a mount point cannot be replaced by a rename; mount the directory that holds it instead of the file itself, or write to a file in a mounted directory: %w", target, err)
+		}
 		return err
 	}
 	if d, derr := os.Open(dir); derr == nil {
@@ -246,4 +366,66 @@ func WriteFileAtomic(path string, data []byte, mode fs.FileMode) (err error) {
 		d.Close()
 	}
 	return nil
+}
+
+// fdPath matches paths that name an open file descriptor.
+var fdPath = regexp.MustCompile(`^/(dev/(stdin|stdout|stderr|fd/)|proc/(self|thread-self|[0-9]+)/fd/)`)
+
+// outputTarget is the regular file that writing path replaces: path
+// itself, or the file a chain of symbolic links at path leads to. old
+// describes it if it exists.
+func outputTarget(path string) (target string, old fs.FileInfo, err error) {
+	cur, err := filepath.Abs(path)
+	if err != nil {
+		return "", nil, err
+	}
+	var fi fs.FileInfo
+	for hops := 0; ; hops++ {
+		if fdPath.MatchString(cur) {
+			return "", nil, errors.New("it names an open file descriptor, not a file; to write to standard output, leave out -o")
+		}
+		fi, err = os.Lstat(cur)
+		switch {
+		case errors.Is(err, fs.ErrNotExist) && hops == 0:
+			return cur, nil, nil // a new file
+		case errors.Is(err, fs.ErrNotExist):
+			return "", nil, fmt.Errorf("it is a symbolic link that does not lead to a file (%s does not exist)", cur)
+		case err != nil:
+			return "", nil, err
+		}
+		if fi.Mode()&fs.ModeSymlink == 0 {
+			break
+		}
+		if hops >= 40 {
+			return "", nil, errors.New("too many levels of symbolic links")
+		}
+		next, err := os.Readlink(cur)
+		if err != nil {
+			return "", nil, err
+		}
+		if !filepath.IsAbs(next) {
+			next = filepath.Join(filepath.Dir(cur), next)
+		}
+		cur = filepath.Clean(next)
+	}
+	m := fi.Mode()
+	var what string
+	switch {
+	case m.IsRegular():
+		return cur, fi, nil
+	case m.IsDir():
+		what = "a directory"
+	case m&fs.ModeDevice != 0:
+		what = "a device"
+	case m&fs.ModeNamedPipe != 0:
+		what = "a FIFO (named pipe)"
+	case m&fs.ModeSocket != 0:
+		what = "a socket"
+	default:
+		what = "not a regular file"
+	}
+	if abs, _ := filepath.Abs(path); abs != cur {
+		return "", nil, fmt.Errorf("it leads to %s (%s); inject writes regular files only (leave out -o to write to standard output)", what, cur)
+	}
+	return "", nil, fmt.Errorf("it is %s; inject writes regular files only (leave out -o to write to standard output)", what)
 }

@@ -41,7 +41,7 @@ func TestWriteFileAtomic(t *testing.T) {
 	if err := os.WriteFile(out, []byte("old"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteFileAtomic(out, []byte("new"), 0o600); err != nil {
+	if err := WriteFileAtomic(out, []byte("new"), 0o600, false); err != nil {
 		t.Fatal(err)
 	}
 	b, _ := os.ReadFile(out)
@@ -49,7 +49,7 @@ func TestWriteFileAtomic(t *testing.T) {
 	if string(b) != "new" || st.Mode().Perm() != 0o600 {
 		t.Errorf("content %q mode %v", b, st.Mode().Perm())
 	}
-	if err := WriteFileAtomic(out, []byte("x"), 0o640); err != nil {
+	if err := WriteFileAtomic(out, []byte("x"), 0o640, false); err != nil {
 		t.Fatal(err)
 	}
 	if st, _ := os.Stat(out); st.Mode().Perm() != 0o640 {
@@ -59,11 +59,11 @@ func TestWriteFileAtomic(t *testing.T) {
 	// A directory in the way: error, nothing left behind.
 	sub := filepath.Join(dir, "sub")
 	os.Mkdir(sub, 0o755)
-	if err := WriteFileAtomic(sub, []byte("x"), 0o600); err == nil {
+	if err := WriteFileAtomic(sub, []byte("x"), 0o600, true); err == nil {
 		t.Error("wrote over a directory")
 	}
 	// A missing directory: error.
-	if err := WriteFileAtomic(filepath.Join(dir, "nope", "f"), []byte("x"), 0o600); err == nil {
+	if err := WriteFileAtomic(filepath.Join(dir, "nope", "f"), []byte("x"), 0o600, true); err == nil {
 		t.Error("no error for a missing directory")
 	}
 	entries, _ := os.ReadDir(dir)
@@ -83,6 +83,16 @@ func TestParseFileMode(t *testing.T) {
 	for _, bad := range []string{"", "rw", "0800", "1777", "-1"} {
 		if _, err := parseFileMode(bad); err == nil {
 			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+// TestOutputTargetRefusesDescriptors: the real /dev/stdout and friends are
+// refused before anything is written (checked without writing).
+func TestOutputTargetRefusesDescriptors(t *testing.T) {
+	for _, p := range []string{"/dev/stdout", "/dev/stderr", "/dev/fd/1", "/proc/self/fd/1", "/dev/null"} {
+		if _, _, err := outputTarget(p); err == nil {
+			t.Errorf("%s: accepted", p)
 		}
 	}
 }

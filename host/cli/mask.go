@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"io"
 	"slices"
+	"strings"
 	"sync"
 )
 
@@ -125,4 +126,40 @@ func (m *Masker) matchAt(rest []byte) (full int, pending bool) {
 		}
 	}
 	return 0, pending
+}
+
+// MinMaskLen is the shortest value `secrethost run` masks: a shorter one
+// (a port number, a one-letter flag) would turn ordinary output into
+// concealment marks while protecting next to nothing.
+const MinMaskLen = 6
+
+// maskTargets lists what to mask for one secret value: the value itself,
+// trimmed of surrounding whitespace, and each line of a multi-line value
+// (with and without surrounding whitespace), since output is often printed
+// and prefixed line by line (docker compose up does so). Pieces shorter
+// than MinMaskLen are left out; short reports that the value itself was
+// (a blank or empty value is not worth a warning).
+func maskTargets(v string) (targets [][]byte, short bool) {
+	add := func(s string) {
+		if len(s) >= MinMaskLen {
+			targets = append(targets, []byte(s))
+		}
+	}
+	t := strings.TrimSpace(v)
+	if len(t) < MinMaskLen {
+		return nil, t != ""
+	}
+	add(v)
+	if t != v {
+		add(t)
+	}
+	if strings.ContainsAny(t, "\n\r") {
+		for _, line := range strings.FieldsFunc(t, func(r rune) bool { return r == '\n' || r == '\r' }) {
+			add(line)
+			if lt := strings.TrimSpace(line); lt != line {
+				add(lt)
+			}
+		}
+	}
+	return targets, false
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
@@ -97,7 +98,7 @@ func ParseRefsYAML(data []byte, filename string) ([]Var, error) {
 			break
 		}
 		if err != nil {
-			return nil, fmt.Errorf("%s: %v", filename, err)
+			return nil, fmt.Errorf("%s: %s", filename, yamlError(err))
 		}
 		if len(n.Content) == 0 {
 			continue // an empty document
@@ -121,6 +122,9 @@ func ParseRefsYAML(data []byte, filename string) ([]Var, error) {
 		}
 	}
 	if len(sections) == 0 {
+		if isDocoCD(filename, docs) {
+			return nil, nil // a deployment without secrets
+		}
 		if len(docs) > 1 {
 			return nil, fmt.Errorf("%s: several YAML documents but no external_secrets mapping in any", filename)
 		}
@@ -143,16 +147,64 @@ func ParseRefsYAML(data []byte, filename string) ([]Var, error) {
 				return nil, fmt.Errorf("%s: expected a variable name as key, found %s", where, kindName(k))
 			}
 			if v.Kind != yaml.ScalarNode || v.Tag == "!!null" || v.Value == "" {
-				return nil, fmt.Errorf("%s: %s: expected a secret reference string, found %s", where, k.Value, kindName(v))
+				return nil, fmt.Errorf("%s: %s: expected a secret reference string, found %s", where, keyName(k.Value), kindName(v))
 			}
 			if prev, dup := seen[k.Value]; dup {
-				return nil, fmt.Errorf("%s: %s is already defined at %s", where, k.Value, prev)
+				return nil, fmt.Errorf("%s: %s is already defined at %s", where, keyName(k.Value), prev)
 			}
 			seen[k.Value] = where
 			out = append(out, Var{Name: k.Value, Value: v.Value, Where: where})
 		}
 	}
 	return out, nil
+}
+
+// docoCDFileName matches doco-cd's deploy configuration files:
+// .doco-cd.yml, .doco-cd.yaml and .doco-cd.<target>.y(a)ml.
+var docoCDFileName = regexp.MustCompile(`^\.doco-cd(\.[^/]+)?\.ya?ml$`)
+
+// docoCDKeys are deploy settings only a doco-cd configuration has.
+var docoCDKeys = []string{
+	"repository_url", "compose_files", "working_dir", "webhook_filter", "remove_orphans",
+	"force_recreate", "force_image_pull", "auto_discover", "profiles", "destroy",
+}
+
+// isDocoCD says whether a YAML file is a doco-cd deploy configuration, by
+// its name or by its settings: then only external_secrets holds
+// references, and the rest (a repository URL with a token in it, say) is
+// none of secrethost's business.
+func isDocoCD(filename string, docs []*yaml.Node) bool {
+	if docoCDFileName.MatchString(filepath.Base(filename)) {
+		return true
+	}
+	for _, d := range docs {
+		if d.Kind != yaml.MappingNode {
+			continue
+		}
+		var name, ref bool
+		for i := 0; i+1 < len(d.Content); i += 2 {
+			k := d.Content[i].Value
+			if slices.Contains(docoCDKeys, k) {
+				return true
+			}
+			name = name || k == "name"
+			ref = ref || k == "reference"
+		}
+		if name && ref {
+			return true
+		}
+	}
+	return false
+}
+
+// yamlQuoted matches what the YAML library quotes of the input in its
+// messages.
+var yamlQuoted = regexp.MustCompile("`[^`]*`|\"[^\"]*\"|'[^']*'")
+
+// yamlError is the YAML library's message without any quoted input: the
+// file may hold secrets where references belong.
+func yamlError(err error) string {
+	return yamlQuoted.ReplaceAllString(strings.TrimPrefix(err.Error(), "yaml: "), "(…)")
 }
 
 func kindName(n *yaml.Node) string {
@@ -165,8 +217,10 @@ func kindName(n *yaml.Node) string {
 		return "an alias"
 	case n.Tag == "!!null" || n.Value == "":
 		return "nothing"
-	default:
+	case strings.HasPrefix(n.Tag, "!!") && len(n.Tag) < 12:
 		return "a " + strings.TrimPrefix(n.Tag, "!!")
+	default:
+		return "a tagged value"
 	}
 }
 
@@ -282,11 +336,23 @@ func (p *dotenvParser) key() (string, error) {
 		p.pos++
 	}
 	name := strings.TrimRight(p.src[start:p.pos], " \t\r\f\v")
+	// The line is not quoted in messages: a value written without its
+	// name, or a name that is really a value, may be a secret.
 	if p.pos >= len(p.src) || p.src[p.pos] != '=' {
-		return "", p.errorf(p.line, "expected NAME=VALUE, found %q", truncate(name, 40))
+		return "", p.errorf(p.line, "expected NAME=VALUE, found a line without '=' (not shown)")
 	}
 	if !dotenvKeyPattern.MatchString(name) {
-		return "", p.errorf(p.line, "invalid variable name %q: use letters, digits, '_', '.' and '-', not starting with a digit", truncate(name, 40))
+		col := 1
+		for i, r := range name {
+			if !(r == '_' || r >= 'A' && r <= 'Z' || r >= 'a' && r <= 'z' || (i > 0 && (r >= '0' && r <= '9' || r == '.' || r == '-'))) {
+				break
+			}
+			col++
+		}
+		if name == "" {
+			return "", p.errorf(p.line, "no variable name before '='")
+		}
+		return "", p.errorf(p.line, "invalid variable name (character %d of the line's name is not allowed; the name is not shown): use letters, digits, '_', '.' and '-', not starting with a digit", col)
 	}
 	p.pos++ // '='
 	p.skipSpaces()
@@ -368,13 +434,6 @@ func (p *dotenvParser) afterQuote(line int) error {
 	return p.errorf(p.line, "unexpected text after the closing quote of the value that starts on line %d", line)
 }
 
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "..."
-}
-
 // ParseRefArgs turns command-line arguments into references: NAME=REF, or
 // a bare REF that is its own name. An argument is NAME=REF when the text
 // before its first '=' is a valid variable name ("op://v/i/f?attribute=otp"
@@ -413,4 +472,71 @@ func mergeRefs(lists ...[]Var) ([]Var, error) {
 		}
 	}
 	return out, nil
+}
+
+// label names v in messages without its value: "NAME (where)", or just
+// where ("argument 2") for a bare value, which is its own name.
+func (v Var) label() string {
+	if v.Name == v.Value || !dotenvKeyPattern.MatchString(v.Name) {
+		return v.Where // a name that is no variable name may be a value too
+	}
+	if v.Where == "" {
+		return v.Name
+	}
+	return v.Name + " (" + v.Where + ")"
+}
+
+// refProblem is an entry whose value is not a reference of a configured
+// scheme. Its value is never shown: it may well be a secret written where a
+// reference belongs (DB_PASSWORD=hunter2) or a URL with credentials in it.
+type refProblem struct {
+	Var
+	reason string
+}
+
+// splitRefs keeps the entries whose value is a reference of one of schemes
+// (scheme://…, scheme in any case) and explains the others.
+func splitRefs(vars []Var, schemes []string) (good []Var, bad []refProblem) {
+	for _, v := range vars {
+		if why := notARef(strings.TrimSpace(v.Value), schemes); why != "" {
+			bad = append(bad, refProblem{Var: v, reason: why})
+			continue
+		}
+		good = append(good, v)
+	}
+	return good, bad
+}
+
+// notARef says why v is not a reference of schemes, without quoting it;
+// "" if it is one.
+func notARef(v string, schemes []string) string {
+	var list []string
+	for _, s := range schemes {
+		list = append(list, s+"://")
+	}
+	configured := strings.Join(list, ", ")
+	if configured == "" {
+		configured = "none"
+	}
+	m := refLike.FindStringSubmatch(v)
+	switch {
+	case v == "":
+		return "empty: expected a secret reference"
+	case m == nil:
+		return "not a secret reference: expected scheme://…, with one of the configured schemes (" + configured + "); the value is not shown"
+	case !slices.Contains(schemes, strings.ToLower(m[1])):
+		return "not a reference of a configured scheme (" + configured + "); the value is not shown"
+	}
+	return ""
+}
+
+// keyName shows a key in messages if it looks like a portable variable
+// name (letters, digits, '_'); any other key may be a value written where a
+// name belongs, and is not shown. (A value that looks like a name cannot be
+// told from one.)
+func keyName(k string) string {
+	if envNamePattern.MatchString(k) {
+		return k
+	}
+	return "the key (not a variable name; not shown)"
 }

@@ -57,19 +57,22 @@ func (a *app) resolve(ctx context.Context, from, format string, args []string) i
 		return a.fail(cmd, err)
 	}
 	if len(refs) == 0 {
-		return a.fail(cmd, usagef("no references: give NAME=REF or REF arguments, or --from FILE"))
+		return a.fail(cmd, noRefs(from, "give NAME=REF or REF arguments, or --from FILE"))
 	}
 	if format != FormatJSON {
 		for _, r := range refs {
-			if r.isBare() || !validName(format, r.Name) {
-				return a.fail(cmd, nameError(r.Name, format))
+			if r.isBare() {
+				return a.fail(cmd, usagef("%s: a bare reference has no variable name; %s output needs NAME=REF (or use --format json, where a bare reference is its own key)", r.Where, format))
+			}
+			if !validName(format, r.Name) {
+				return a.fail(cmd, nameErrorAt(r.Name, r.Where, format))
 			}
 		}
 	}
 
-	values, err := a.resolveVars(ctx, refs)
-	if err != nil {
-		return a.failResolve(cmd, err, "nothing was printed")
+	values, bad, err := a.resolveVars(ctx, refs)
+	if err != nil || len(bad) > 0 {
+		return a.failResolve(cmd, len(refs), bad, err, "nothing was printed")
 	}
 	secrets := make([]Secret, len(refs))
 	for i, r := range refs {
@@ -92,6 +95,14 @@ func validName(format, name string) bool {
 	return dotenvKeyPattern.MatchString(name)
 }
 
+// noRefs is the usage error for a command given no references.
+func noRefs(from, hint string) error {
+	if from != "" {
+		return usagef("no references: %s holds none (a doco-cd deploy configuration without external_secrets holds none)", from)
+	}
+	return usagef("no references: %s", hint)
+}
+
 // collectRefs reads --from and the arguments.
 func collectRefs(from string, args []string) ([]Var, error) {
 	var fromFile []Var
@@ -106,29 +117,56 @@ func collectRefs(from string, args []string) ([]Var, error) {
 }
 
 // resolveVars opens the host, resolves NAME → reference all or nothing,
-// and closes the host again.
-func (a *app) resolveVars(ctx context.Context, refs []Var) (map[string]string, error) {
+// and closes the host again. Entries that are not references of a
+// configured scheme are not sent anywhere: they come back in bad.
+func (a *app) resolveVars(ctx context.Context, refs []Var) (map[string]string, []refProblem, error) {
 	h, err := a.openHost()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer h.Close()
-	m := make(map[string]string, len(refs))
-	for _, r := range refs {
-		m[r.Name] = r.Value
+	schemes, err := h.Schemes(ctx)
+	if err != nil {
+		return nil, nil, err
 	}
-	return h.ResolveSecretReferences(ctx, m)
+	good, bad := splitRefs(refs, schemes)
+	m := make(map[string]string, len(good))
+	for _, r := range good {
+		m[r.Name] = strings.TrimSpace(r.Value)
+	}
+	values := map[string]string{}
+	if len(m) > 0 {
+		values, err = h.ResolveSecretReferences(ctx, m)
+	}
+	return values, bad, err
 }
 
-// failResolve reports a failed resolution: a *host.ResolveError as one
-// line per failed NAME (reference): code: message, with what did not happen
-// because of it; anything else as fail does.
-func (a *app) failResolve(cmd string, err error, consequence string) int {
-	re, ok := asResolveError(err)
-	if !ok {
-		return a.fail(cmd, err)
+// failResolve reports a failed resolution of total references: first each
+// entry that is not a reference (bad), by name and place, never by value;
+// then, for a *host.ResolveError, one line per failed NAME (reference):
+// code: message; with what did not happen because of it. Any other error
+// is reported as fail does.
+func (a *app) failResolve(cmd string, total int, bad []refProblem, err error, consequence string) int {
+	var re *host.ResolveError
+	if err != nil {
+		var ok bool
+		if re, ok = asResolveError(err); !ok {
+			return a.fail(cmd, err)
+		}
 	}
-	fmt.Fprintf(a.Stderr, "secrethost %s: %s\n", cmd, re.Describe(fmt.Sprintf("%d of %d secret references failed; %s", len(re.Failures), re.Total, consequence)))
+	failed := len(bad)
+	if re != nil {
+		failed += len(re.Failures)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "secrethost %s: %d of %d secret references failed; %s:", cmd, failed, total, consequence)
+	for _, p := range bad {
+		fmt.Fprintf(&b, "\n  %s: %s", p.label(), p.reason)
+	}
+	if re != nil {
+		b.WriteString(strings.TrimPrefix(re.Describe(""), ":"))
+	}
+	fmt.Fprintln(a.Stderr, b.String())
 	return ExitFailure
 }
 

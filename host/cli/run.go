@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -15,7 +16,6 @@ import (
 	"strings"
 	"sync"
 	"syscall"
-	"time"
 )
 
 var runCommand = &command{
@@ -45,6 +45,19 @@ the providers' plugins are started even when there is no reference.
 Unless --no-masking is given, every secret value in the command's stdout and
 stderr is replaced by "<concealed by secrethost>" (also when it is written in
 pieces); the command then sees pipes, not a terminal. stdin is passed through.
+Each line of a multi-line secret is masked on its own too, since output is
+often printed line by line with a prefix (docker compose up). The providers'
+own credentials (tokens, and the content of token files) are masked as well,
+unless --keep-provider-env is given.
+A value, or line, shorter than 6 bytes is not masked (a port number or a
+one-letter value would garble the output); run warns once on stderr for each
+such resolved variable, by name. Masking only catches the exact bytes: a
+secret the command prints encoded (base64, URL or JSON escapes, hex),
+reversed, split across lines or interleaved with other output, or writes
+anywhere else than its stdout and stderr, is not concealed.
+Output is forwarded until the last process holding the pipes (the command, or
+a background process it left behind) has closed them. If secrethost cannot
+write it (a full disk, say), it says so and exits 1 unless the command failed.
 
 SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 are forwarded to the
 command. secrethost exits with the command's exit code, or 128+N if it was
@@ -79,11 +92,6 @@ var forwardedSignals = []os.Signal{
 	syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2,
 }
 
-// maskDrainTimeout bounds how long run keeps reading the child's output
-// after the child exited, in case a background grandchild still holds the
-// pipe.
-const maskDrainTimeout = 2 * time.Second
-
 func (a *app) run(ctx context.Context, o runOptions, args []string) int {
 	const cmd = "run"
 	if len(args) == 0 {
@@ -111,23 +119,32 @@ func (a *app) run(ctx context.Context, o runOptions, args []string) int {
 	}
 	var secrets [][]byte
 	if len(refs) > 0 || !o.keepProviderEnv {
-		values, strip, err := a.resolveRunRefs(ctx, refs, !o.keepProviderEnv)
-		if err != nil {
+		values, bad, strip, creds, err := a.resolveRunRefs(ctx, refs, !o.keepProviderEnv)
+		if err != nil || len(bad) > 0 {
 			if code, ok := fw.caughtCode(); ok {
 				fmt.Fprintf(a.Stderr, "secrethost run: interrupted; the command was not started\n")
 				return code
 			}
-			return a.failResolve(cmd, err, "the command was not started")
+			return a.failResolve(cmd, len(bad)+max(len(values), failedCount(err)), bad, err, "the command was not started")
 		}
-		for name, v := range values {
-			if strings.IndexByte(v, 0) >= 0 {
+		names := slices.Sorted(maps.Keys(values))
+		for _, name := range names {
+			if strings.IndexByte(values[name], 0) >= 0 {
 				return a.fail(cmd, fmt.Errorf("the value of %s contains a NUL byte, which no environment variable can hold; the command was not started", name))
 			}
+		}
+		for _, name := range names {
+			v := values[name]
 			env.set(name, v, "secret")
-			secrets = append(secrets, []byte(v))
-			if t := strings.TrimSpace(v); t != v && t != "" {
-				secrets = append(secrets, []byte(t)) // the value as commonly printed
+			targets, short := maskTargets(v)
+			secrets = append(secrets, targets...)
+			if short && !o.noMasking {
+				fmt.Fprintf(a.Stderr, "secrethost run: warning: the value of %s is shorter than %d bytes and is not masked in the command's output\n", name, MinMaskLen)
 			}
+		}
+		for _, c := range creds {
+			targets, _ := maskTargets(c) // provider credentials: masked, never named
+			secrets = append(secrets, targets...)
 		}
 		var removed []string
 		for _, name := range strip {
@@ -154,8 +171,8 @@ func (a *app) run(ctx context.Context, o runOptions, args []string) int {
 	if o.noMasking || len(secrets) == 0 {
 		child.Stdout, child.Stderr = a.Stdout, a.Stderr
 	} else {
-		for _, dst := range []io.Writer{a.Stdout, a.Stderr} {
-			s, err := newMaskedStream(dst, secrets)
+		for i, dst := range []io.Writer{a.Stdout, a.Stderr} {
+			s, err := newMaskedStream(dst, secrets, []string{"standard output", "standard error"}[i])
 			if err != nil {
 				return a.fail(cmd, err)
 			}
@@ -175,40 +192,95 @@ func (a *app) run(ctx context.Context, o runOptions, args []string) int {
 	fw.attach(child.Process)
 
 	waitErr := child.Wait()
+	stop := fw.exited()
 	for _, s := range streams {
-		s.finish(maskDrainTimeout)
+		s.finish(stop)
 	}
-	return exitCode(child.ProcessState, waitErr, a.Stderr)
+	code := exitCode(child.ProcessState, waitErr, a.Stderr)
+	if sig, ok := fw.lateSignal(); ok && code == 0 {
+		code = 128 + int(sig)
+	}
+	for _, s := range streams {
+		if s.err == nil {
+			continue
+		}
+		fmt.Fprintf(a.Stderr, "secrethost run: cannot write the command's %s: %v; the rest of it was discarded\n", s.name, s.err)
+		if code == 0 {
+			code = ExitFailure
+		}
+	}
+	return code
 }
 
 // forwarder routes signals: before the child runs, a terminating signal
-// cancels secrethost; afterwards every signal goes to the child.
+// cancels secrethost; while it runs, every signal goes to the child; once
+// it has exited (while its output is still forwarded for background
+// processes that hold the pipes), a terminating signal stops forwarding.
 type forwarder struct {
 	mu     sync.Mutex
 	proc   *os.Process
 	cancel context.CancelFunc
 	caught syscall.Signal
+	// done is closed by a terminating signal after the child exited.
+	done     chan struct{}
+	gone     bool
+	late     syscall.Signal
+	doneOnce sync.Once
+}
+
+func isTerminating(sig syscall.Signal) bool {
+	switch sig {
+	case syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT:
+		return true
+	}
+	return false
 }
 
 func (f *forwarder) handle(s os.Signal) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	sig, ok := s.(syscall.Signal)
+	if f.gone {
+		if ok && isTerminating(sig) {
+			if f.late == 0 {
+				f.late = sig
+			}
+			f.doneOnce.Do(func() { close(f.done) })
+		}
+		return
+	}
 	if f.proc != nil {
 		_ = f.proc.Signal(s)
 		return
 	}
-	sig, ok := s.(syscall.Signal)
 	if !ok {
 		return
 	}
-	switch sig {
-	case syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT:
+	if isTerminating(sig) {
 		if f.caught == 0 {
 			f.caught = sig
 		}
 		f.cancel()
 	}
 	// SIGUSR1/2 before the child exists have no one to go to.
+}
+
+// exited records that the child has exited and returns the channel a
+// later terminating signal closes.
+func (f *forwarder) exited() <-chan struct{} {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.gone = true
+	if f.done == nil {
+		f.done = make(chan struct{})
+	}
+	return f.done
+}
+
+func (f *forwarder) lateSignal() (syscall.Signal, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.late, f.late != 0
 }
 
 // attach starts forwarding to p; a terminating signal that arrived during
@@ -317,7 +389,7 @@ func (a *app) runEnv(o runOptions) (*envList, []runRef, error) {
 		}
 		for _, v := range fromFile {
 			if !dotenvKeyPattern.MatchString(v.Name) {
-				return nil, nil, usagef("--from: %s: %q is not a valid variable name", v.Where, v.Name)
+				return nil, nil, usagef("--from: %s: the key is not a valid variable name (not shown): use letters, digits, '_', '.' and '-', not starting with a digit", v.Where)
 			}
 			env.set(v.Name, v.Value, v.Where)
 		}
@@ -355,39 +427,60 @@ func readDotenvFile(path string) ([]Var, error) {
 // of --from), resolves them, and stops every plugin before returning. With
 // sensitive, it also names the variables of secrethost's environment that
 // hold provider credentials (see host.SensitiveEnv).
-func (a *app) resolveRunRefs(ctx context.Context, candidates []runRef, sensitive bool) (values map[string]string, strip []string, err error) {
+//
+// A --from entry that is not a reference of a configured scheme comes back
+// in bad (and is not sent anywhere); any other variable that is not one is
+// simply no reference.
+func (a *app) resolveRunRefs(ctx context.Context, candidates []runRef, sensitive bool) (values map[string]string, bad []refProblem, strip, creds []string, err error) {
 	h, err := a.openHost()
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, nil, err
 	}
 	defer h.Close()
 	refs := map[string]string{}
 	if len(candidates) > 0 {
 		schemes, err := h.Schemes(ctx)
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, nil, err
 		}
 		for _, c := range candidates {
-			m := refLike.FindStringSubmatch(strings.TrimSpace(c.Value))
-			if c.forced || (m != nil && slices.Contains(schemes, strings.ToLower(m[1]))) {
+			why := notARef(strings.TrimSpace(c.Value), schemes)
+			switch {
+			case why == "":
 				refs[c.Name] = strings.TrimSpace(c.Value)
+			case c.forced:
+				bad = append(bad, refProblem{Var: c.Var, reason: why})
 			}
 		}
 	}
 	if len(refs) > 0 {
 		a.log.Debug("resolving references from the environment", "count", len(refs))
-		if values, err = h.ResolveSecretReferences(ctx, refs); err != nil {
-			return nil, nil, err
+		if values, err = h.ResolveSecretReferences(ctx, refs); err != nil || len(bad) > 0 {
+			return values, bad, nil, nil, err // values only count then
 		}
+	}
+	if len(bad) > 0 {
+		return values, bad, nil, nil, nil
 	}
 	if sensitive {
 		// After resolution, so that the providers that ran are not
 		// started again.
-		if strip, err = h.SensitiveEnv(ctx, a.Environ()); err != nil {
-			return nil, nil, fmt.Errorf("cannot tell which variables hold provider credentials: %w\nthe command was not started (--keep-provider-env skips this check)", err)
+		if strip, err = h.SensitiveEnv(ctx, a.Environ()); err == nil {
+			creds, err = h.SensitiveValues(ctx)
+		}
+		if err != nil {
+			return nil, nil, nil, nil, fmt.Errorf("cannot tell which variables hold provider credentials: %w\nthe command was not started (--keep-provider-env skips this check)", err)
 		}
 	}
-	return values, strip, nil
+	return values, nil, strip, creds, nil
+}
+
+// failedCount is the number of references a resolution error covers.
+func failedCount(err error) int {
+	if re, ok := asResolveError(err); ok {
+		return re.Total
+	}
+	return 0
 }
 
 // maskedStream carries one of the child's output streams through a
@@ -395,48 +488,56 @@ func (a *app) resolveRunRefs(ctx context.Context, candidates []runRef, sensitive
 type maskedStream struct {
 	r, w    *os.File
 	m       *Masker
+	name    string // "standard output", for messages
 	done    chan struct{}
 	closeW  sync.Once
 	closeR  sync.Once
 	started bool
+	// err is the first error writing to the destination; set before done
+	// is closed.
+	err error
 }
 
-func newMaskedStream(dst io.Writer, secrets [][]byte) (*maskedStream, error) {
+func newMaskedStream(dst io.Writer, secrets [][]byte, name string) (*maskedStream, error) {
 	r, w, err := os.Pipe()
 	if err != nil {
 		return nil, err
 	}
-	return &maskedStream{r: r, w: w, m: NewMasker(dst, secrets), done: make(chan struct{})}, nil
+	return &maskedStream{r: r, w: w, m: NewMasker(dst, secrets), name: name, done: make(chan struct{})}, nil
 }
 
 func (s *maskedStream) closeWrite() { s.closeW.Do(func() { s.w.Close() }) }
 func (s *maskedStream) closeRead()  { s.closeR.Do(func() { s.r.Close() }) }
 
-// start copies until EOF. If the destination fails, the rest is still read
-// (and dropped), so that the child never blocks on a full pipe.
+// start copies until EOF, that is until the last process holding the
+// pipe's write end (the child, or a background process it left behind)
+// has closed it, as a shell pipeline does. If the destination fails, the
+// rest is still read (and dropped), so that no writer blocks on a full
+// pipe, and the error is kept for run to report.
 func (s *maskedStream) start() {
 	s.started = true
 	go func() {
 		defer close(s.done)
-		if _, err := io.Copy(s.m, s.r); err != nil {
+		_, _ = io.Copy(s.m, s.r)
+		// A failed destination stops the copy (the masker keeps failing);
+		// a read error means the pipe was closed on purpose.
+		if err := s.m.Close(); err != nil {
+			s.err = err
 			_, _ = io.Copy(io.Discard, s.r)
 		}
-		_ = s.m.Close()
 	}()
 }
 
-// finish waits for EOF, at most timeout (a background grandchild may keep
-// the pipe open), flushes the masker and releases the pipe.
-func (s *maskedStream) finish(timeout time.Duration) {
+// finish waits for EOF, or until stop is closed (a terminating signal
+// after the child exited), flushes the masker and releases the pipe.
+func (s *maskedStream) finish(stop <-chan struct{}) {
 	defer s.closeRead()
 	if !s.started {
 		return
 	}
-	t := time.NewTimer(timeout)
-	defer t.Stop()
 	select {
 	case <-s.done:
-	case <-t.C:
+	case <-stop:
 		s.closeRead()
 		<-s.done
 	}

@@ -5,6 +5,9 @@ import (
 	"flag"
 	"fmt"
 	"strings"
+
+	"github.com/secrethost/secrethost/host"
+	"github.com/secrethost/secrethost/shared/provider"
 )
 
 var validateCommand = &command{
@@ -43,27 +46,44 @@ func (a *app) validate(ctx context.Context, from string, args []string) int {
 		return a.fail(cmd, err)
 	}
 	if len(vars) == 0 {
-		return a.fail(cmd, usagef("no references: give REF arguments or --from FILE"))
+		return a.fail(cmd, noRefs(from, "give REF arguments or --from FILE"))
 	}
-	refs := make([]string, len(vars))
-	for i, v := range vars {
-		refs[i] = v.Value
-	}
-
 	h, err := a.openHost()
 	if err != nil {
 		return a.fail(cmd, err)
 	}
-	results, err := h.Validate(ctx, refs)
-	h.Close()
+	defer h.Close()
+	// The schemes come from the plugins' self-description: validate needs
+	// no credentials, so nothing is configured for this.
+	schemes, err := describedSchemes(h.Describe(ctx))
 	if err != nil {
 		return a.fail(cmd, err)
 	}
+	good, bad := splitRefs(vars, schemes)
+	refs := make([]string, len(good))
+	for i, v := range good {
+		refs[i] = strings.TrimSpace(v.Value)
+	}
+	var results []provider.ValidateResult
+	if len(refs) > 0 {
+		if results, err = h.Validate(ctx, refs); err != nil {
+			return a.fail(cmd, err)
+		}
+	}
+	h.Close()
 	var b strings.Builder
 	code := ExitOK
-	for i, r := range results {
+	for _, v := range vars {
+		if len(bad) > 0 && bad[0].Var == v {
+			code = ExitFailure
+			fmt.Fprintf(&b, "invalid  %s: %s\n", bad[0].label(), bad[0].reason)
+			bad = bad[1:]
+			continue
+		}
+		r := results[0]
+		results = results[1:]
 		label := r.Reference
-		if v := vars[i]; v.Name != v.Value {
+		if v.Name != v.Value {
 			label += " (" + v.Name + ")"
 		}
 		if r.Err == nil {
@@ -79,6 +99,24 @@ func (a *app) validate(ctx context.Context, from string, args []string) int {
 	}
 	fmt.Fprint(a.Stdout, b.String())
 	return code
+}
+
+// describedSchemes lists the schemes of the providers that described
+// themselves; the first provider that could not is an error.
+func describedSchemes(ds []host.Diagnosis) ([]string, error) {
+	var out []string
+	for _, d := range ds {
+		if d.Info == nil || !d.OK() {
+			for _, s := range d.Steps {
+				if s.Status == host.StatusFailed {
+					return nil, fmt.Errorf("provider %q (%s): %s: %s", d.Provider, d.Pos, s.Name, s.Detail)
+				}
+			}
+			return nil, fmt.Errorf("provider %q (%s): the plugin did not describe itself", d.Provider, d.Pos)
+		}
+		out = append(out, d.Info.Schemes...)
+	}
+	return out, nil
 }
 
 // oneLine keeps a message on one line of output.

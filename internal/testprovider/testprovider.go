@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/secrethost/secrethost/shared/credential"
 	"github.com/secrethost/secrethost/shared/provider"
 )
 
@@ -35,6 +36,7 @@ func (p *Provider) GetInfo(context.Context, provider.InfoRequest) (provider.Info
 		ConfigSchema: []provider.ConfigAttribute{
 			{Name: "prefix", Description: "prefix of every value"},
 			{Name: "TEST_TOKEN", Description: "a token", Sensitive: true},
+			{Name: "TEST_TOKEN_FILE", Description: "a file holding the token", SecretFile: true},
 		}}, nil
 }
 
@@ -44,6 +46,13 @@ func (p *Provider) Configure(_ context.Context, req provider.ConfigureRequest) (
 	}
 	p.prefix = req.Config["prefix"]
 	p.token = req.Config["TEST_TOKEN"]
+	if req.Config["TEST_TOKEN_FILE"] != "" {
+		c, err := credential.Load(req.Config, credential.Spec{Inline: []string{"TEST_TOKEN"}, File: "TEST_TOKEN_FILE", What: "test token"})
+		if err != nil {
+			return provider.ConfigureResponse{}, provider.Errorf(provider.CodeInvalidConfig, "", "%v", err)
+		}
+		p.token = c.Value
+	}
 	if req.Config["echo"] != "" {
 		// A careless plugin that repeats its whole configuration: in a
 		// warning, on stderr (which the host logs and keeps a tail of),
