@@ -138,14 +138,14 @@ func TestLocateRefusesReplaceablePlugins(t *testing.T) {
 		{"trusted", func(l layout) string { return l.dir }, chmod(0o755), nil},
 		{"plugin dir 0700", func(l layout) string { return l.dir }, chmod(0o700), nil},
 		{"plugin dir 0777", func(l layout) string { return l.dir }, chmod(0o777), []string{"plugin directory", "writable by its group and others", "chmod go-w"}},
-		{"plugin dir 1777", func(l layout) string { return l.dir }, chmod(os.ModeSticky|0o777), []string{"plugin directory", "sticky bit is not enough"}},
+		{"plugin dir 1777", func(l layout) string { return l.dir }, chmod(os.ModeSticky | 0o777), []string{"plugin directory", "sticky bit is not enough"}},
 		{"plugin dir 0775 other group", func(l layout) string { return l.dir }, both(chown(0, nobody), chmod(0o775)), []string{"plugin directory", "writable by its group", "chmod go-w"}},
 		{"plugin dir owned by nobody", func(l layout) string { return l.dir }, chown(nobody, nobody), []string{"plugin directory", "owned by nobody (uid 65534)", "chown root"}},
 		{"binary owned by nobody", func(l layout) string { return l.bin }, chown(nobody, nobody), []string{"plugin binary", "owned by nobody", "chown root"}},
 		{"binary 0775 other group", func(l layout) string { return l.bin }, both(chown(0, nobody), chmod(0o775)), []string{"plugin binary", "writable by its group", "chmod go-w"}},
 		{"binary 0757", func(l layout) string { return l.bin }, chmod(0o757), []string{"plugin binary", "writable by others", "chmod go-w"}},
 		{"parent 0777", func(l layout) string { return l.parent }, chmod(0o777), []string{"above the plugin directory", "writable by its group and others", "chmod go-w", "chmod +t"}},
-		{"parent 1777", func(l layout) string { return l.parent }, chmod(os.ModeSticky|0o777), nil}, // like /tmp
+		{"parent 1777", func(l layout) string { return l.parent }, chmod(os.ModeSticky | 0o777), nil}, // like /tmp
 		{"parent 0775 other group", func(l layout) string { return l.parent }, both(chown(0, nobody), chmod(0o775)), []string{"above the plugin directory", "writable by its group"}},
 		{"parent owned by nobody", func(l layout) string { return l.parent }, chown(nobody, nobody), []string{"above the plugin directory", "owned by nobody", "chown root"}},
 		{"parent 1777 owned by nobody", func(l layout) string { return l.parent }, both(chown(nobody, nobody), chmod(os.ModeSticky|0o777)), []string{"owned by nobody"}},
