@@ -2,14 +2,17 @@ package host_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/secrethost/secrethost/host"
 	"github.com/secrethost/secrethost/host/catalog"
 	"github.com/secrethost/secrethost/host/config"
+	"github.com/secrethost/secrethost/host/launch"
 )
 
 // TestHostRefusesReplaceablePlugin (issue 9, finding 2): through the real
@@ -77,6 +80,154 @@ func TestHostRefusesReplaceablePlugin(t *testing.T) {
 				}
 			}
 			t.Logf("refused: %v", err)
+		})
+	}
+}
+
+// TestPinnedPluginSwapDuringLaunch (issue 9, finding 3): while the host
+// launches a pinned plugin over and over, another goroutine keeps swapping
+// the file at the plugin's path between the pinned binary and a script that
+// leaves a marker. The bytes that were checked must be the bytes that run:
+// every launch either runs the pinned binary or is refused, and the script
+// never runs.
+func TestPinnedPluginSwapDuringLaunch(t *testing.T) {
+	const launches = 60
+	dir := t.TempDir()
+	marker := filepath.Join(dir, "executed")
+	real := filepath.Join(dir, "real")
+	evil := filepath.Join(dir, "evil")
+	path := filepath.Join(dir, "test")
+	copyFile(t, filepath.Join(pluginDir(t), "test"), real)
+	if err := os.WriteFile(evil, []byte("#!/bin/sh\ntouch "+marker+"\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	copyFile(t, real, path)
+	pin := sha256Of(t, real)
+
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	swaps := 0
+	go func() {
+		defer wg.Done()
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			// Atomic replacement, as an attacker with write access to the
+			// directory (or a careless deploy) would do it.
+			src, tmp := real, filepath.Join(dir, "tmp")
+			if i%2 == 0 {
+				src = evil
+			}
+			os.Remove(tmp)
+			if err := os.Link(src, tmp); err != nil {
+				t.Error(err)
+				return
+			}
+			if err := os.Rename(tmp, path); err != nil {
+				t.Error(err)
+				return
+			}
+			swaps++
+		}
+	}()
+
+	var ran, refused int
+	for i := 0; i < launches; i++ {
+		h, err := host.New(&config.Config{Providers: []config.Provider{{
+			Name: "test", Plugin: "test", SHA256: pin, Pos: "config.hcl:1:1",
+		}}}, host.WithPluginDir(dir))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = h.GetSecret(ctx(t), "test://pid")
+		h.Close()
+		switch {
+		case err == nil:
+			ran++
+		case errors.Is(err, launch.ErrChecksum):
+			refused++
+		default:
+			// The swapped-in script, run instead of the pinned binary,
+			// fails the handshake: the bug this test is about.
+			t.Logf("launch %d: %v", i, err)
+		}
+	}
+	close(stop)
+	wg.Wait()
+	t.Logf("%d launches: %d ran the pinned binary, %d refused by the pin; %d swaps", launches, ran, refused, swaps)
+	if _, err := os.Stat(marker); err == nil {
+		t.Fatal("the swapped-in file was executed despite the pin")
+	}
+	if ran+refused != launches {
+		t.Errorf("%d launches neither ran the pinned binary nor were refused", launches-ran-refused)
+	}
+	if ran == 0 {
+		t.Error("no launch ran the pinned binary; the test exercised nothing")
+	}
+}
+
+// TestPinnedScriptIsRefused: a pinned plugin runs from a sealed in-memory
+// copy, which a #! script cannot (its interpreter would read the script
+// again by path, after the check); the error says so and nothing ran.
+func TestPinnedScriptIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	marker := filepath.Join(dir, "executed")
+	script := filepath.Join(dir, "pinned")
+	os.WriteFile(script, []byte("#!/bin/sh\ntouch "+marker+"\n"), 0o755)
+	h, err := host.New(&config.Config{Providers: []config.Provider{{
+		Name: "pinned", Plugin: "pinned", SHA256: sha256Of(t, script), Pos: "config.hcl:3:1",
+	}}}, host.WithPluginDir(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	_, err = h.GetSecret(ctx(t), "x://y")
+	if err == nil {
+		t.Fatal("a pinned script started")
+	}
+	for _, want := range []string{`provider "pinned" (config.hcl:3:1)`, script, "script", "not executed"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q: %v", want, err)
+		}
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Fatal("the pinned script ran")
+	}
+}
+
+// TestPluginWorkingDirectory (issue 9, finding 12): a plugin does not run
+// in the plugin directory (where it could find files planted next to it,
+// or resolve relative paths against it) but in /, pinned or not.
+func TestPluginWorkingDirectory(t *testing.T) {
+	dir := pluginDir(t)
+	for name, pin := range map[string]string{"unpinned": "", "pinned": sha256Of(t, filepath.Join(dir, "test"))} {
+		t.Run(name, func(t *testing.T) {
+			h := newHost(t, config.Provider{Name: "test", SHA256: pin})
+			pid := resolvePid(t, h)
+			cwd, err := os.Readlink(fmt.Sprintf("/proc/%d/cwd", pid))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cwd != "/" {
+				t.Errorf("plugin %d runs in %s, want /", pid, cwd)
+			}
+			// The pinned plugin runs from the host's sealed copy, and
+			// inherits no descriptor of it.
+			exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
+			if wantMem := pin != ""; strings.HasPrefix(exe, "/memfd:secrethost-plugin:") != wantMem {
+				t.Errorf("plugin runs from %s (pinned: %v)", exe, wantMem)
+			}
+			fds, _ := filepath.Glob(fmt.Sprintf("/proc/%d/fd/*", pid))
+			for _, fd := range fds {
+				if target, _ := os.Readlink(fd); strings.Contains(target, "memfd:") || strings.Contains(target, dir) {
+					t.Errorf("plugin inherited %s -> %s", fd, target)
+				}
+			}
+			t.Logf("plugin %d: exe %s, %d descriptors", pid, exe, len(fds))
 		})
 	}
 }
