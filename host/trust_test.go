@@ -1,13 +1,19 @@
 package host_test
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/secrethost/secrethost/host"
 	"github.com/secrethost/secrethost/host/catalog"
@@ -229,5 +235,97 @@ func TestPluginWorkingDirectory(t *testing.T) {
 			}
 			t.Logf("plugin %d: exe %s, %d descriptors", pid, exe, len(fds))
 		})
+	}
+}
+
+// TestLibraryHardensProcess (issue 9, finding 8): host.New makes the
+// embedding process (doco-cd) non-dumpable with a core limit of 0, unless
+// the embedder opts out with AllowCoreDumps. Each case runs in a fresh
+// process, since the flag cannot be observed twice in one.
+func TestLibraryHardensProcess(t *testing.T) {
+	for mode, want := range map[string]string{"default": "dumpable=0 core=0", "allow": "dumpable=1 core=unlimited"} {
+		t.Run(mode, func(t *testing.T) {
+			cmd := exec.Command("/bin/sh", "-c", `ulimit -c unlimited && exec "$@"`, "sh", os.Args[0], "-test.run=^TestHardenHelper$")
+			cmd.Env = append(os.Environ(), "SECRETHOST_TEST_HARDEN="+mode)
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("%v: %s", err, out)
+			}
+			if !strings.Contains(string(out), "RESULT "+want+"\n") {
+				t.Errorf("want %q, got:\n%s", want, out)
+			}
+		})
+	}
+}
+
+func TestHardenHelper(t *testing.T) {
+	mode := os.Getenv("SECRETHOST_TEST_HARDEN")
+	if mode == "" {
+		t.Skip("helper of TestLibraryHardensProcess")
+	}
+	before, _ := unix.PrctlRetInt(unix.PR_GET_DUMPABLE, 0, 0, 0, 0)
+	if before != 1 {
+		t.Fatalf("dumpable before New: %d", before)
+	}
+	opts := []host.Option{host.WithPluginDir(t.TempDir())}
+	if mode == "allow" {
+		opts = append(opts, host.AllowCoreDumps())
+	}
+	h, err := host.New(&config.Config{Providers: []config.Provider{{Name: "p", Plugin: "p"}}}, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Close()
+	dumpable, _ := unix.PrctlRetInt(unix.PR_GET_DUMPABLE, 0, 0, 0, 0)
+	var lim unix.Rlimit
+	unix.Getrlimit(unix.RLIMIT_CORE, &lim)
+	core := strconv.FormatUint(lim.Cur, 10)
+	if lim.Cur == unix.RLIM_INFINITY {
+		core = "unlimited"
+	}
+	fmt.Printf("RESULT dumpable=%d core=%s\n", dumpable, core)
+}
+
+// TestHostSweepsStaleSocketDirs (issue 9, finding 8): a host killed with
+// SIGKILL leaves its plugin's socket directory behind; the next host.New
+// removes it.
+func TestHostSweepsStaleSocketDirs(t *testing.T) {
+	tmp, err := os.MkdirTemp("/tmp", "sw") // short enough for socket paths
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(tmp)
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "SECRETHOST_TEST_HOST_HELPER=1", "SECRETHOST_TEST_PLUGIN_DIR="+pluginDir(t), "TMPDIR="+tmp)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		t.Fatalf("helper: %v", err)
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(line))
+	cmd.Process.Signal(syscall.SIGKILL)
+	cmd.Wait()
+	waitGone(t, pid)
+	left, _ := filepath.Glob(filepath.Join(tmp, "secrethost-plugin-*"))
+	if len(left) != 1 {
+		t.Fatalf("want the killed host's one socket directory in %s, found %v", tmp, left)
+	}
+
+	t.Setenv("TMPDIR", tmp)
+	h, err := host.New(&config.Config{Providers: []config.Provider{{Name: "test", Plugin: "test"}}}, host.WithPluginDir(pluginDir(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Close()
+	if _, err := os.Stat(left[0]); !os.IsNotExist(err) {
+		t.Errorf("%s survived the next host's start: %v", left[0], err)
 	}
 }

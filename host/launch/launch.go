@@ -133,30 +133,6 @@ func Start(ctx context.Context, spec Spec) (*Process, error) {
 	return p, nil
 }
 
-// maxSocketPath is the longest Unix socket path Linux accepts (sun_path
-// holds 108 bytes with the terminating NUL; macOS only 104).
-const maxSocketPath = 103
-
-// makeSocketDir creates the plugin's private socket directory in the
-// host's temporary directory, or in /tmp when that is too deep for a socket
-// path (go-plugin names the socket "plugin" and up to 10 digits).
-func makeSocketDir() (string, error) {
-	var errs []error
-	for _, base := range []string{os.TempDir(), "/tmp"} {
-		dir, err := os.MkdirTemp(base, "secrethost-plugin-")
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		if len(dir)+len("/plugin")+10 <= maxSocketPath {
-			return dir, nil
-		}
-		os.Remove(dir)
-		errs = append(errs, fmt.Errorf("%s: too long for a Unix socket path", dir))
-	}
-	return "", errors.Join(errs...)
-}
-
 func (p *Process) startError(spec Spec, err error) error {
 	msg := fmt.Sprintf("plugin %q (%s): %v", spec.Name, spec.Path, err)
 	if lines := p.stderr.String(); lines != "" {
