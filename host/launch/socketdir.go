@@ -1,8 +1,10 @@
 package launch
 
 import (
+	"crypto/rand"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -12,30 +14,38 @@ import (
 	"github.com/hashicorp/go-hclog"
 )
 
-// socketDirPrefix starts the name of every plugin socket directory; the
-// rest of the name says which host made it (ownerTag), then MkdirTemp's
-// random digits.
+// socketDirPrefix starts the name of every plugin socket directory. The
+// rest says which host made it, so that a later host can tell whether it is
+// gone: "<pid>-<start>-" on Linux, where start is the host's start time in
+// clock ticks since boot (base 36), which tells a reused pid apart,
+// followed by "<pid namespace>-" (base 36) outside the initial pid
+// namespace; then 6 random characters. Short, because the socket path
+// inside must fit in 103 bytes (see maxSocketPath).
 const socketDirPrefix = "secrethost-plugin-"
 
 // maxSocketPath is the longest Unix socket path Linux accepts (sun_path
 // holds 108 bytes with the terminating NUL; macOS only 104).
 const maxSocketPath = 103
 
+// initPidNS is the inode number of the initial pid namespace
+// (PROC_PID_INIT_INO), left out of names to keep them short.
+const initPidNS = 0xEFFFFFFC
+
 // socketBases are where socket directories are made, and swept.
 func socketBases() []string {
-	if t := os.TempDir(); t != "/tmp" {
+	if t := filepath.Clean(os.TempDir()); t != "/tmp" {
 		return []string{t, "/tmp"}
 	}
 	return []string{"/tmp"}
 }
 
-// makeSocketDir creates the plugin's private socket directory in the
+// makeSocketDir creates the plugin's private socket directory (0700) in the
 // host's temporary directory, or in /tmp when that is too deep for a socket
 // path (go-plugin names the socket "plugin" and up to 10 digits).
 func makeSocketDir() (string, error) {
 	var errs []error
 	for _, base := range socketBases() {
-		dir, err := os.MkdirTemp(base, socketDirPrefix+ownerTag())
+		dir, err := mkdirUnique(base, socketDirPrefix+ownerTag())
 		if err != nil {
 			errs = append(errs, err)
 			continue
@@ -49,6 +59,30 @@ func makeSocketDir() (string, error) {
 	return "", errors.Join(errs...)
 }
 
+// mkdirUnique is os.MkdirTemp with 6 random base-36 characters instead of
+// up to 10 digits.
+func mkdirUnique(base, prefix string) (string, error) {
+	const alphabet = "0123456789abcdefghijklmnopqrstuvwxyz"
+	for range 1000 {
+		var b [6]byte
+		if _, err := rand.Read(b[:]); err != nil {
+			return "", err
+		}
+		for i := range b {
+			b[i] = alphabet[int(b[i])%len(alphabet)]
+		}
+		dir := filepath.Join(base, prefix+string(b[:]))
+		err := os.Mkdir(dir, 0o700)
+		if err == nil {
+			return dir, nil
+		}
+		if !errors.Is(err, fs.ErrExist) {
+			return "", err
+		}
+	}
+	return "", fmt.Errorf("%s: no unused name for a socket directory", base)
+}
+
 // owner identifies a host process: its pid, and where it can be told apart
 // from a later process with the same pid (Linux: the start time in clock
 // ticks since boot, and the pid namespace).
@@ -59,7 +93,11 @@ type owner struct {
 }
 
 func (o owner) tag() string {
-	return fmt.Sprintf("%d-%x-%x-", o.pid, o.start, o.pidNS)
+	tag := strconv.Itoa(o.pid) + "-" + strconv.FormatUint(o.start, 36) + "-"
+	if o.pidNS != initPidNS {
+		tag += strconv.FormatUint(o.pidNS, 36) + "-"
+	}
+	return tag
 }
 
 var (
@@ -79,16 +117,27 @@ func parseOwner(name string) (owner, bool) {
 		return owner{}, false
 	}
 	f := strings.Split(rest, "-")
-	if len(f) != 4 || f[3] == "" {
+	o := owner{pidNS: initPidNS}
+	var err error
+	switch len(f) {
+	case 3:
+	case 4:
+		if o.pidNS, err = strconv.ParseUint(f[2], 36, 64); err != nil {
+			return owner{}, false
+		}
+	default:
 		return owner{}, false
 	}
-	pid, err1 := strconv.Atoi(f[0])
-	start, err2 := strconv.ParseUint(f[1], 16, 64)
-	ns, err3 := strconv.ParseUint(f[2], 16, 64)
-	if _, err4 := strconv.ParseUint(f[3], 10, 64); err1 != nil || err2 != nil || err3 != nil || err4 != nil || pid <= 0 {
+	if len(f[len(f)-1]) != 6 {
 		return owner{}, false
 	}
-	return owner{pid: pid, start: start, pidNS: ns}, true
+	if o.pid, err = strconv.Atoi(f[0]); err != nil || o.pid <= 0 {
+		return owner{}, false
+	}
+	if o.start, err = strconv.ParseUint(f[1], 36, 64); err != nil {
+		return owner{}, false
+	}
+	return o, true
 }
 
 // SweepStaleSocketDirs removes the socket directories that hosts killed
