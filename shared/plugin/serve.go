@@ -1,6 +1,7 @@
 package plugin
 
 import (
+	"errors"
 	"os"
 	"sync"
 
@@ -57,9 +58,11 @@ func Logger() hclog.Logger {
 //
 // On Linux it first makes the process non-dumpable with a core size limit
 // of 0, so that a crash writes no core file holding the plugin's token and
-// other processes of the same user cannot ptrace it (see internal/harden).
+// other processes of the same user cannot ptrace it (see internal/harden),
+// and it replaces the stdin go-plugin passes on from the host with
+// /dev/null.
 func Serve(p provider.Provider, opts ...ServeOpt) {
-	hardenErr := harden.Process()
+	hardenErr := errors.Join(harden.Process(), dropStdin())
 	cfg := serveConfig{}
 	for _, o := range opts {
 		o(&cfg)
@@ -68,7 +71,7 @@ func Serve(p provider.Provider, opts ...ServeOpt) {
 		cfg.logger = Logger()
 	}
 	if hardenErr != nil {
-		cfg.logger.Warn("cannot keep the plugin out of core dumps", "error", hardenErr)
+		cfg.logger.Warn("cannot harden the plugin process", "error", hardenErr)
 	}
 	goplugin.Serve(&goplugin.ServeConfig{
 		HandshakeConfig:  Handshake,

@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package hardentest checks, from outside, that a real process keeps its
 // memory out of core files: it runs the process with an unlimited core
 // size and GOTRACEBACK=crash in a directory of its own, waits until the
@@ -13,7 +15,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -31,9 +32,6 @@ type Start func(t *testing.T, cmd *exec.Cmd)
 // NoCoreFile runs bin with args and checks as described above.
 func NoCoreFile(t *testing.T, bin string, args []string, env []string, start Start) {
 	t.Helper()
-	if runtime.GOOS != "linux" {
-		t.Skip("Linux only")
-	}
 	pattern, _ := os.ReadFile("/proc/sys/kernel/core_pattern")
 	t.Logf("core_pattern: %q", strings.TrimSpace(string(pattern)))
 
