@@ -24,7 +24,7 @@ var (
 	ErrNotFound = errors.New("plugin binary not found")
 	// ErrUnsafe: the file is not a regular executable, or someone other
 	// than root or the current user may replace it or a directory above it.
-	ErrUnsafe = errors.New("plugin binary is unsafe to run")
+	ErrUnsafe = errors.New("refused as unsafe")
 	// ErrBadPin: the sha256 pin is not 64 hex digits.
 	ErrBadPin = errors.New("invalid sha256 pin")
 )
@@ -91,14 +91,14 @@ func Locate(dir, name string) (string, error) {
 	mode := st.Mode()
 	switch {
 	case !mode.IsRegular():
-		return "", fmt.Errorf("%w: %s is not a regular file", ErrUnsafe, real)
+		return "", fmt.Errorf("%w: plugin %s is not a regular file", ErrUnsafe, real)
 	case mode.Perm()&0o111 == 0:
-		return "", fmt.Errorf("%w: %s is not executable; run `chmod +x %s`", ErrUnsafe, real, real)
+		return "", fmt.Errorf("%w: plugin %s is not executable; run `chmod +x %s`", ErrUnsafe, real, real)
 	}
 	if err := checkFile(real, st); err != nil {
 		return "", err
 	}
-	if err := checkDirs(realDir, filepath.Dir(real)); err != nil {
+	if err := checkDirs(realDir, filepath.Dir(real), plugHarm); err != nil {
 		return "", err
 	}
 	return real, nil

@@ -227,3 +227,40 @@ func TestLocateInRepository(t *testing.T) {
 		t.Fatalf("plugin dir %s refused: %v", dir, err)
 	}
 }
+
+// TestCheckTrusted: a file whose content decides what secrethost trusts
+// (its configuration) must not be replaceable by others either; sticky
+// world-writable directories above it are fine, since the file's owner is
+// checked.
+func TestCheckTrusted(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("needs root to chown files to nobody (uid 65534)")
+	}
+	base := t.TempDir()
+	file := filepath.Join(base, "config.hcl")
+	write(t, file, 0o644)
+	if err := catalog.CheckTrusted(file); err != nil {
+		t.Fatalf("trusted file refused: %v", err)
+	}
+	os.Chmod(base, os.ModeSticky|0o777)
+	if err := catalog.CheckTrusted(file); err != nil {
+		t.Fatalf("file in a sticky directory refused: %v", err)
+	}
+	for name, change := range map[string]func(){
+		"file owned by nobody": func() { os.Chown(file, 65534, 65534) },
+		"file 0666":            func() { os.Chmod(file, 0o666) },
+		"dir 0777":             func() { os.Chmod(base, 0o777) },
+	} {
+		t.Run(name, func(t *testing.T) {
+			os.Chown(file, 0, 0)
+			os.Chmod(file, 0o644)
+			os.Chmod(base, 0o755)
+			change()
+			err := catalog.CheckTrusted(file)
+			if !errors.Is(err, catalog.ErrUnsafe) {
+				t.Fatalf("got %v, want ErrUnsafe", err)
+			}
+			t.Logf("refused: %v", err)
+		})
+	}
+}

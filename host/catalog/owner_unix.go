@@ -12,7 +12,7 @@ import (
 )
 
 // checkOwner demands that path be owned by root or the effective user.
-func checkOwner(path, what string, st fs.FileInfo) error {
+func checkOwner(path, what, harm string, st fs.FileInfo) error {
 	sys, ok := st.Sys().(*syscall.Stat_t)
 	if !ok {
 		return nil
@@ -26,8 +26,8 @@ func checkOwner(path, what string, st fs.FileInfo) error {
 	if me != 0 {
 		allowed = "root or by " + userName(me)
 	}
-	return fmt.Errorf("%w: %s %s is owned by %s, not by %s, who runs secrethost, so its owner could replace the plugin; run `chown %s %s`",
-		ErrUnsafe, what, path, userName(uid), allowed, chownTarget(me), path)
+	return fmt.Errorf("%w: %s %s is owned by %s, not by %s, who runs secrethost, so its owner could %s; run `chown %s %s`",
+		ErrUnsafe, what, path, userName(uid), allowed, harm, chownTarget(me), path)
 }
 
 func userName(uid int) string {

@@ -24,25 +24,61 @@ import (
 // All paths are symlink-free, so the directories checked are the ones the
 // kernel walks when it executes the binary.
 
+// CheckTrusted returns an error (ErrUnsafe) unless the file at path and
+// every directory above it can be changed or replaced only by root or the
+// current user: the file owned by one of them and writable by neither group
+// nor others, each directory above owned by one of them and writable by
+// neither group nor others unless it has the sticky bit. Symlinks are
+// resolved first. For files whose content decides what secrethost trusts,
+// such as its configuration (Locate applies the stricter plugin rules).
+func CheckTrusted(path string) error {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return err
+	}
+	real, err := filepath.EvalSymlinks(abs)
+	if err != nil {
+		return err
+	}
+	st, err := os.Lstat(real)
+	if err != nil {
+		return err
+	}
+	if !st.Mode().IsRegular() {
+		return fmt.Errorf("%w: %s is not a regular file", ErrUnsafe, real)
+	}
+	if err := checkFileAs(real, "file", "change it", st); err != nil {
+		return err
+	}
+	return checkDirs("", filepath.Dir(real), "replace the file")
+}
+
+const plugHarm = "replace the plugin"
+
 // checkFile checks the binary at real, a symlink-free path.
 func checkFile(real string, st fs.FileInfo) error {
-	if err := checkOwner(real, "plugin binary", st); err != nil {
+	return checkFileAs(real, "plugin binary", plugHarm, st)
+}
+
+func checkFileAs(real, what, harm string, st fs.FileInfo) error {
+	if err := checkOwner(real, what, harm, st); err != nil {
 		return err
 	}
 	if perm := st.Mode().Perm(); perm&0o022 != 0 {
-		return fmt.Errorf("%w: plugin binary %s is writable by %s (mode %04o), so they could replace the plugin; run `chmod go-w %s`",
-			ErrUnsafe, real, writers(perm), perm, real)
+		return fmt.Errorf("%w: %s %s is writable by %s (mode %04o), so they could %s; run `chmod go-w %s`",
+			ErrUnsafe, what, real, writers(perm), perm, harm, real)
 	}
 	return nil
 }
 
 // checkDirs checks binDir (where the binary really lives, pluginDir or a
 // directory below it) and every directory above it: strictly up to and
-// including pluginDir, with the sticky exception above it.
-func checkDirs(pluginDir, binDir string) error {
-	strict := true
+// including pluginDir, with the sticky exception above it. An empty
+// pluginDir: the sticky exception everywhere.
+func checkDirs(pluginDir, binDir, harm string) error {
+	strict := pluginDir != ""
 	for dir := binDir; ; dir = filepath.Dir(dir) {
-		if err := checkDir(dir, strict, dir == pluginDir); err != nil {
+		if err := checkDir(dir, strict, dir == pluginDir, harm); err != nil {
 			return err
 		}
 		if dir == pluginDir {
@@ -54,12 +90,12 @@ func checkDirs(pluginDir, binDir string) error {
 	}
 }
 
-func checkDir(dir string, strict, isPluginDir bool) error {
+func checkDir(dir string, strict, isPluginDir bool, harm string) error {
 	what := "directory"
 	switch {
 	case isPluginDir:
 		what = "plugin directory"
-	case !strict:
+	case !strict && harm == plugHarm:
 		what = "directory (above the plugin directory)"
 	}
 	st, err := os.Lstat(dir)
@@ -69,7 +105,7 @@ func checkDir(dir string, strict, isPluginDir bool) error {
 	if !st.IsDir() {
 		return fmt.Errorf("%w: %s %s is not a directory", ErrUnsafe, what, dir)
 	}
-	if err := checkOwner(dir, what, st); err != nil {
+	if err := checkOwner(dir, what, harm, st); err != nil {
 		return err
 	}
 	perm := st.Mode().Perm()
@@ -88,8 +124,8 @@ func checkDir(dir string, strict, isPluginDir bool) error {
 	if !strict {
 		fix += fmt.Sprintf(" (or `chmod +t %s` if it must stay shared)", dir)
 	}
-	return fmt.Errorf("%w: %s %s is writable by %s (mode %04o), so they could replace the plugin; %s",
-		ErrUnsafe, what, dir, writers(perm), perm, fix)
+	return fmt.Errorf("%w: %s %s is writable by %s (mode %04o), so they could %s; %s",
+		ErrUnsafe, what, dir, writers(perm), perm, harm, fix)
 }
 
 func writers(perm fs.FileMode) string {
