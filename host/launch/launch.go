@@ -1,9 +1,9 @@
 // Package launch starts one plugin process the safe way: gRPC only with
 // AutoMTLS, no shell, none of the host's environment, in /, an optional
 // sha256 pin checked against the very bytes that are executed, a start
-// timeout, a private directory for the
-// plugin's socket that is removed when the plugin is gone, and on Linux a
-// parent-death signal so that no plugin outlives its host.
+// timeout, a private directory for the plugin's socket that is removed when
+// the plugin is gone (or, after a SIGKILL of the host, by the next host),
+// and on Linux a parent-death signal so that no plugin outlives its host.
 package launch
 
 import (
