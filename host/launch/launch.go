@@ -128,6 +128,10 @@ func Start(ctx context.Context, spec Spec) (*Process, error) {
 	p := &Process{client: client, stderr: stderr, exited: make(chan struct{}), socketDir: socketDir}
 	if err := p.start(); err != nil {
 		p.Kill()
+		if execPath != spec.Path {
+			// go-plugin's diagnostics name what it executed.
+			err = errors.New(strings.ReplaceAll(err.Error(), execPath, spec.Path+" (run from a sealed in-memory copy)"))
+		}
 		return nil, p.startError(spec, err)
 	}
 	return p, nil

@@ -1,6 +1,7 @@
 package launch
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -27,9 +28,20 @@ func verify(name, path string, pin []byte) (*verified, error) {
 		return nil, err
 	}
 	defer src.Close()
-	fd, err := unix.MemfdCreate("secrethost-plugin:"+name, unix.MFD_CLOEXEC|unix.MFD_ALLOW_SEALING)
+	// MFD_EXEC (Linux 6.3+) asks for an executable memfd explicitly, as
+	// vm.memfd_noexec = 1 makes memfds non-executable by default; older
+	// kernels reject the flag, and their memfds are executable anyway.
+	const flags = unix.MFD_CLOEXEC | unix.MFD_ALLOW_SEALING
+	fd, err := unix.MemfdCreate("secrethost-plugin:"+name, flags|unix.MFD_EXEC)
+	if errors.Is(err, unix.EINVAL) {
+		fd, err = unix.MemfdCreate("secrethost-plugin:"+name, flags)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("create a sealed in-memory copy to check and run: %w", err)
+		hint := ""
+		if errors.Is(err, unix.EACCES) {
+			hint = " (vm.memfd_noexec = 2 forbids executable memfds; pinned plugins need it at 0 or 1)"
+		}
+		return nil, fmt.Errorf("create a sealed in-memory copy to check and run: %w%s", err, hint)
 	}
 	mem := os.NewFile(uintptr(fd), "memfd:"+name)
 	ok := false
@@ -40,6 +52,12 @@ func verify(name, path string, pin []byte) (*verified, error) {
 	}()
 	if _, err := io.Copy(mem, src); err != nil {
 		return nil, fmt.Errorf("copy into memory: %w", err)
+	}
+	// Read and execute for its owner only (a fresh memfd is 0777, which
+	// reads alarming in go-plugin's start-up diagnostics; sealed, it could
+	// not be written anyway).
+	if err := mem.Chmod(0o500); err != nil {
+		return nil, fmt.Errorf("chmod the in-memory copy: %w", err)
 	}
 	if _, err := unix.FcntlInt(uintptr(fd), unix.F_ADD_SEALS, seals); err != nil {
 		return nil, fmt.Errorf("seal the in-memory copy: %w", err)
