@@ -233,6 +233,10 @@ func TestPluginWorkingDirectory(t *testing.T) {
 					t.Errorf("plugin inherited %s -> %s", fd, target)
 				}
 			}
+			// ps shows its name, not the descriptor it was run from.
+			if comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid)); strings.TrimSpace(string(comm)) != "test" {
+				t.Errorf("plugin's process name is %q, want test", comm)
+			}
 			t.Logf("plugin %d: exe %s, %d descriptors", pid, exe, len(fds))
 		})
 	}

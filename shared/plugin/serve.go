@@ -62,6 +62,7 @@ func Logger() hclog.Logger {
 // and it replaces the stdin go-plugin passes on from the host with
 // /dev/null.
 func Serve(p provider.Provider, opts ...ServeOpt) {
+	nameProcess()
 	hardenErr := errors.Join(harden.Process(), dropStdin())
 	cfg := serveConfig{}
 	for _, o := range opts {
