@@ -256,7 +256,7 @@ func (in *instance) locateFix(err error) string {
 	case errors.Is(err, catalog.ErrNotFound):
 		return fmt.Sprintf("install the plugin binary as %s/%s (make build puts plugins in bin/plugins), or point plugin_dir in the configuration at the directory that holds it", dir, in.shownPlugin())
 	case errors.Is(err, catalog.ErrUnsafe):
-		return "make the plugin a regular, executable file that only its owner may write: chmod 0755 <file>"
+		return "make the plugin a regular, executable file that only root or the user running secrethost may replace, in a directory only they may write; the detail names the path and the command to run"
 	case errors.Is(err, catalog.ErrOutsideDir):
 		return fmt.Sprintf("plugins must live inside the plugin directory %s; set plugin to a file name in it (provider block at %s)", dir, in.spec.Pos)
 	default:

@@ -26,6 +26,8 @@ import (
 
 	"github.com/secrethost/secrethost/host/catalog"
 	"github.com/secrethost/secrethost/host/config"
+	"github.com/secrethost/secrethost/host/launch"
+	"github.com/secrethost/secrethost/internal/harden"
 	"github.com/secrethost/secrethost/shared/provider"
 )
 
@@ -39,6 +41,7 @@ type options struct {
 	logger    hclog.Logger
 	pluginDir string
 	lookupEnv func(string) (string, bool)
+	coreDumps bool
 }
 
 // WithLogger sets the logger; plugin logs are forwarded into it under each
@@ -53,6 +56,13 @@ func WithPluginDir(dir string) Option { return func(o *options) { o.pluginDir = 
 func WithLookupEnv(f func(string) (string, bool)) Option {
 	return func(o *options) { o.lookupEnv = f }
 }
+
+// AllowCoreDumps leaves the process as it is. By default Open and New make
+// the whole process non-dumpable with a soft core size limit of 0 on Linux
+// (no core file, no ptrace by other processes of the same user), since it
+// holds tokens and resolved secrets; an embedder that needs core dumps or
+// an unprivileged debugger can opt out.
+func AllowCoreDumps() Option { return func(o *options) { o.coreDumps = true } }
 
 // Host routes references to provider plugins by scheme.
 type Host struct {
@@ -75,6 +85,7 @@ type Host struct {
 // is refused (see config.Load). Open then returns a Host.
 func Open(configPath string, opts ...Option) (*Host, error) {
 	o := collect(opts)
+	o.harden() // before the configuration's tokens are read
 	var (
 		cfg *config.Config
 		err error
@@ -96,6 +107,9 @@ func Open(configPath string, opts ...Option) (*Host, error) {
 // New returns a Host for cfg. No plugin starts until it is needed.
 func New(cfg *config.Config, opts ...Option) (*Host, error) {
 	o := collect(opts)
+	o.harden()
+	// Socket directories of hosts that were killed too hard to clean up.
+	launch.SweepStaleSocketDirs(o.logger)
 	h := &Host{log: o.logger, lookupEnv: o.lookupEnv}
 	h.pluginDir = o.pluginDir
 	if h.pluginDir == "" {
@@ -130,6 +144,15 @@ func New(cfg *config.Config, opts ...Option) (*Host, error) {
 		h.providers = append(h.providers, in)
 	}
 	return h, nil
+}
+
+func (o options) harden() {
+	if o.coreDumps {
+		return
+	}
+	if err := harden.Process(); err != nil {
+		o.logger.Warn("cannot keep secrets out of core dumps", "error", err)
+	}
 }
 
 func collect(opts []Option) options {

@@ -1,6 +1,8 @@
 // Package catalog finds plugin binaries and decides whether they may run:
 // only regular, executable files inside the plugin directory, reached
-// without leaving it through a symlink, and not writable by others.
+// without leaving it through a symlink, and neither they nor any directory
+// above them replaceable by anyone but root or the user running secrethost
+// (see trust.go).
 // Everything here happens before a single byte of the plugin is executed.
 package catalog
 
@@ -20,8 +22,9 @@ var (
 	ErrOutsideDir = errors.New("plugin is outside the plugin directory")
 	// ErrNotFound: no such plugin binary.
 	ErrNotFound = errors.New("plugin binary not found")
-	// ErrUnsafe: the file is not a regular executable, or others may write it.
-	ErrUnsafe = errors.New("plugin binary is unsafe to run")
+	// ErrUnsafe: the file is not a regular executable, or someone other
+	// than root or the current user may replace it or a directory above it.
+	ErrUnsafe = errors.New("refused as unsafe")
 	// ErrBadPin: the sha256 pin is not 64 hex digits.
 	ErrBadPin = errors.New("invalid sha256 pin")
 )
@@ -81,18 +84,22 @@ func Locate(dir, name string) (string, error) {
 		return "", fmt.Errorf("%w: %s resolves to %s", ErrOutsideDir, candidate, real)
 	}
 
-	st, err := os.Stat(real)
+	st, err := os.Lstat(real)
 	if err != nil {
 		return "", fmt.Errorf("plugin %s: %w", real, err)
 	}
 	mode := st.Mode()
 	switch {
 	case !mode.IsRegular():
-		return "", fmt.Errorf("%w: %s is not a regular file", ErrUnsafe, real)
+		return "", fmt.Errorf("%w: plugin %s is not a regular file", ErrUnsafe, real)
 	case mode.Perm()&0o111 == 0:
-		return "", fmt.Errorf("%w: %s is not executable", ErrUnsafe, real)
-	case mode.Perm()&0o002 != 0:
-		return "", fmt.Errorf("%w: %s is world-writable (mode %04o); run chmod o-w on it", ErrUnsafe, real, mode.Perm())
+		return "", fmt.Errorf("%w: plugin %s is not executable; run `chmod +x %s`", ErrUnsafe, real, real)
+	}
+	if err := checkFile(real, st); err != nil {
+		return "", err
+	}
+	if err := checkDirs(realDir, filepath.Dir(real), plugHarm); err != nil {
+		return "", err
 	}
 	return real, nil
 }

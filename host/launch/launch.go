@@ -1,19 +1,18 @@
 // Package launch starts one plugin process the safe way: gRPC only with
-// AutoMTLS, no shell, none of the host's environment, an optional sha256
-// pin checked before exec, a start timeout, a private directory for the
-// plugin's socket that is removed when the plugin is gone, and on Linux a
-// parent-death signal so that no plugin outlives its host.
+// AutoMTLS, no shell, none of the host's environment, in /, an optional
+// sha256 pin checked against the very bytes that are executed, a start
+// timeout, a private directory for the plugin's socket that is removed when
+// the plugin is gone (or, after a SIGKILL of the host, by the next host),
+// and on Linux a parent-death signal so that no plugin outlives its host.
 package launch
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -77,7 +76,21 @@ func Start(ctx context.Context, spec Spec) (*Process, error) {
 	}
 	stderr := newTail(20)
 
-	cmd := exec.Command(spec.Path)
+	// A pinned plugin runs from a sealed copy of the bytes its pin was
+	// checked against (see verify); go-plugin's SecureConfig would hash the
+	// path and then execute the path, a race a rename wins.
+	execPath := spec.Path
+	if len(spec.SHA256) > 0 {
+		v, err := verify(spec.Name, spec.Path, spec.SHA256)
+		if err != nil {
+			return nil, fmt.Errorf("plugin %q (%s): %w; it was not executed", spec.Name, spec.Path, err)
+		}
+		defer v.Close() // once started, the plugin needs it no more
+		execPath = v.execPath
+	}
+
+	cmd := exec.Command(execPath)
+	cmd.Args[0] = spec.Path // what ps and the plugin's os.Args[0] show
 	// Only what the plugin needs: its log level and where to put its
 	// socket. Tokens reach it through Configure, never through the
 	// environment or argv.
@@ -94,15 +107,11 @@ func Start(ctx context.Context, spec Spec) (*Process, error) {
 	} else {
 		cmd.Env = append(cmd.Env, goplugin.EnvUnixSocketDir+"="+socketDir)
 	}
-	cmd.Dir = filepath.Dir(spec.Path)
+	// Not the plugin directory, where the plugin would find whatever was
+	// put next to it and resolve relative paths against it: /, which
+	// always exists and where only root can add files.
+	cmd.Dir = "/"
 	setParentDeathSignal(cmd)
-
-	var secure *goplugin.SecureConfig
-	if len(spec.SHA256) > 0 {
-		// Fresh per launch: SecureConfig's hash is stateful, so reusing one
-		// would fail the check on the first restart.
-		secure = &goplugin.SecureConfig{Checksum: spec.SHA256, Hash: sha256.New()}
-	}
 
 	client := goplugin.NewClient(&goplugin.ClientConfig{
 		HandshakeConfig:  plugin.Handshake,
@@ -111,7 +120,6 @@ func Start(ctx context.Context, spec Spec) (*Process, error) {
 		Cmd:              cmd,
 		SkipHostEnv:      true,
 		AutoMTLS:         true,
-		SecureConfig:     secure,
 		StartTimeout:     spec.StartTimeout,
 		Logger:           logger,
 		Stderr:           stderr,
@@ -120,36 +128,13 @@ func Start(ctx context.Context, spec Spec) (*Process, error) {
 	p := &Process{client: client, stderr: stderr, exited: make(chan struct{}), socketDir: socketDir}
 	if err := p.start(); err != nil {
 		p.Kill()
-		if errors.Is(err, goplugin.ErrChecksumsDoNotMatch) {
-			return nil, fmt.Errorf("plugin %q (%s): %w; it was not executed", spec.Name, spec.Path, ErrChecksum)
+		if execPath != spec.Path {
+			// go-plugin's diagnostics name what it executed.
+			err = errors.New(strings.ReplaceAll(err.Error(), execPath, spec.Path+" (run from a sealed in-memory copy)"))
 		}
 		return nil, p.startError(spec, err)
 	}
 	return p, nil
-}
-
-// maxSocketPath is the longest Unix socket path Linux accepts (sun_path
-// holds 108 bytes with the terminating NUL; macOS only 104).
-const maxSocketPath = 103
-
-// makeSocketDir creates the plugin's private socket directory in the
-// host's temporary directory, or in /tmp when that is too deep for a socket
-// path (go-plugin names the socket "plugin" and up to 10 digits).
-func makeSocketDir() (string, error) {
-	var errs []error
-	for _, base := range []string{os.TempDir(), "/tmp"} {
-		dir, err := os.MkdirTemp(base, "secrethost-plugin-")
-		if err != nil {
-			errs = append(errs, err)
-			continue
-		}
-		if len(dir)+len("/plugin")+10 <= maxSocketPath {
-			return dir, nil
-		}
-		os.Remove(dir)
-		errs = append(errs, fmt.Errorf("%s: too long for a Unix socket path", dir))
-	}
-	return "", errors.Join(errs...)
 }
 
 func (p *Process) startError(spec Spec, err error) error {

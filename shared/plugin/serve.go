@@ -1,6 +1,7 @@
 package plugin
 
 import (
+	"errors"
 	"os"
 	"sync"
 
@@ -8,6 +9,7 @@ import (
 	goplugin "github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
 
+	"github.com/secrethost/secrethost/internal/harden"
 	"github.com/secrethost/secrethost/shared/provider"
 )
 
@@ -53,13 +55,24 @@ func Logger() hclog.Logger {
 
 // Serve runs p as a secrethost plugin and blocks until the host closes it.
 // Run directly, without a host, it explains that it is a plugin and exits.
+//
+// On Linux it first makes the process non-dumpable with a core size limit
+// of 0, so that a crash writes no core file holding the plugin's token and
+// other processes of the same user cannot ptrace it (see internal/harden),
+// and it replaces the stdin go-plugin passes on from the host with
+// /dev/null.
 func Serve(p provider.Provider, opts ...ServeOpt) {
+	nameProcess()
+	hardenErr := errors.Join(harden.Process(), dropStdin())
 	cfg := serveConfig{}
 	for _, o := range opts {
 		o(&cfg)
 	}
 	if cfg.logger == nil {
 		cfg.logger = Logger()
+	}
+	if hardenErr != nil {
+		cfg.logger.Warn("cannot harden the plugin process", "error", hardenErr)
 	}
 	goplugin.Serve(&goplugin.ServeConfig{
 		HandshakeConfig:  Handshake,

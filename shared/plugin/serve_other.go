@@ -1,0 +1,7 @@
+//go:build !unix
+
+package plugin
+
+func dropStdin() error { return nil }
+
+func nameProcess() {}
