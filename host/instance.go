@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"maps"
 	"sync"
+	"sync/atomic"
+	"time"
 
 	"github.com/hashicorp/go-hclog"
 
@@ -27,7 +29,7 @@ type instance struct {
 	log  hclog.Logger
 
 	mu   sync.Mutex
-	proc *launch.Process
+	proc *process
 	info provider.InfoResponse
 	// secrets are the values of sensitive attributes the plugin was
 	// configured with: scrubbed from whatever the plugin says back, in case
@@ -35,9 +37,18 @@ type instance struct {
 	secrets []string
 }
 
+// process is one started plugin and what the host did to it.
+type process struct {
+	*launch.Process
+	// stopped: the host killed it (Close, or it hung after a deadline), so
+	// a call it breaks is not a crash.
+	stopped atomic.Bool
+	probing atomic.Bool
+}
+
 // ready returns a started, configured process, starting one if there is
 // none or the last one exited. Concurrent callers share one start.
-func (in *instance) ready(ctx context.Context) (*launch.Process, error) {
+func (in *instance) ready(ctx context.Context) (*process, error) {
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	if in.proc != nil {
@@ -57,8 +68,8 @@ func (in *instance) ready(ctx context.Context) (*launch.Process, error) {
 	if err != nil {
 		return nil, err
 	}
-	in.proc, in.info, in.secrets = proc, info, secrets
-	return proc, nil
+	in.proc, in.info, in.secrets = &process{Process: proc}, info, secrets
+	return in.proc, nil
 }
 
 func (in *instance) start(ctx context.Context) (*launch.Process, provider.InfoResponse, []string, error) {
@@ -71,6 +82,9 @@ func (in *instance) start(ctx context.Context) (*launch.Process, provider.InfoRe
 	resp, err := proc.Provider.Configure(ctx, provider.ConfigureRequest{Config: cfg})
 	if err != nil {
 		proc.Kill()
+		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+			return nil, info, nil, in.errorf("starting the plugin: %s: %w", endedBy(err), err)
+		}
 		return nil, info, nil, in.errorf("configuration rejected: %w", scrubError(err, secrets))
 	}
 	for _, w := range resp.Warnings {
@@ -147,12 +161,25 @@ func (in *instance) schemes() []string {
 	return in.info.Schemes
 }
 
-// call runs fn against the plugin. A plugin found dead is restarted once; if
-// the fresh process dies too, the error says so. A call that ran out of time
-// takes the process down with it, since a plugin that ignores its deadline
-// may be stuck for good.
+// ProbeTimeout is how long a plugin has to answer a liveness probe
+// (GetInfo) after one of its calls ran past its deadline. A plugin that
+// answers keeps serving; one that does not is stuck and is stopped.
+var ProbeTimeout = 3 * time.Second
+
+// maxRestarts bounds how often one call follows a plugin the host itself
+// stopped (after another caller's deadline, say) into a fresh process.
+const maxRestarts = 3
+
+// call runs fn against the plugin. Only the caller's own call ends with its
+// context: a cancelled or timed-out caller never stops the process the other
+// callers share. After a deadline the plugin is probed in the background and
+// stopped only if it does not answer within ProbeTimeout. A plugin that died
+// on its own is restarted once; if the fresh process dies too, the error
+// says so (ErrCrashed). A process the host stopped is not a crash: the call
+// moves to a fresh one.
 func (in *instance) call(ctx context.Context, method string, fn func(provider.Provider) error) error {
-	for attempt := 0; ; attempt++ {
+	crashes, restarts := 0, 0
+	for {
 		proc, err := in.ready(ctx)
 		if err != nil {
 			return err
@@ -161,11 +188,16 @@ func (in *instance) call(ctx context.Context, method string, fn func(provider.Pr
 		switch {
 		case err == nil:
 			return nil
-		case errors.Is(err, plugin.ErrPluginUnavailable):
+		case errors.Is(err, plugin.ErrPluginUnavailable) && !proc.stopped.Load():
+			// The process ended without the host stopping it: a crash.
 			tail := in.scrub(proc.StderrTail())
-			in.discard(proc)
-			if attempt == 0 && ctx.Err() == nil {
-				in.log.Warn("plugin stopped responding; restarting it", "method", method)
+			in.discard(proc, "crashed")
+			crashes++
+			if ctx.Err() != nil {
+				return in.errorf("%s: the plugin crashed, and the call was %s: %w", method, endedBy(ctx.Err()), ctx.Err())
+			}
+			if crashes == 1 {
+				in.log.Warn("plugin crashed; restarting it", "method", method, "pid", proc.Pid())
 				continue
 			}
 			msg := in.errorf("%s: %w", method, ErrCrashed)
@@ -173,23 +205,79 @@ func (in *instance) call(ctx context.Context, method string, fn func(provider.Pr
 				msg = fmt.Errorf("%w\nlast lines of the plugin's stderr:\n%s", msg, tail)
 			}
 			return msg
-		case ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled):
-			// gRPC's own deadline timer can fire a moment before ctx
-			// reports it, so the error's cause counts as much as ctx.
-			in.log.Warn("call exceeded its deadline; stopping the plugin", "method", method)
-			in.discard(proc)
-			if ctx.Err() != nil {
-				err = ctx.Err()
+		case errors.Is(err, plugin.ErrPluginUnavailable):
+			// The host stopped this process under the call (it hung after
+			// someone's deadline, or the host is closing).
+			if err := in.host.usable(); err != nil {
+				return err
 			}
-			return in.errorf("%s: %w", method, err)
+			if ctx.Err() != nil {
+				return in.errorf("%s: %s: %w", method, endedBy(ctx.Err()), ctx.Err())
+			}
+			if restarts++; restarts <= maxRestarts {
+				in.log.Debug("plugin was stopped during the call; retrying with a fresh one", "method", method)
+				continue
+			}
+			return in.errorf("%s: %w", method, ErrStopped)
+		case errors.Is(err, context.Canceled):
+			// The caller gave up: its own call ends, the plugin serves on.
+			in.log.Debug("call cancelled by its caller", "method", method)
+			return in.errorf("%s: cancelled: %w", method, context.Canceled)
+		case errors.Is(err, context.DeadlineExceeded):
+			// The error's cause, not ctx: gRPC's own deadline timer can
+			// fire a moment before ctx reports it.
+			in.log.Warn("call exceeded its deadline; checking that the plugin still answers", "method", method)
+			in.probe(proc)
+			return in.errorf("%s: deadline exceeded: %w", method, context.DeadlineExceeded)
 		default:
 			return in.errorf("%s: %w", method, in.scrubError(err))
 		}
 	}
 }
 
-// discard kills proc unless another caller already replaced it.
-func (in *instance) discard(proc *launch.Process) {
+// ErrStopped: the host stopped the plugin under a call again and again.
+var ErrStopped = errors.New("plugin was stopped by the host during the call (it did not answer after a deadline)")
+
+func endedBy(err error) string {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return "deadline exceeded"
+	}
+	return "cancelled"
+}
+
+// probe asks proc, in the background, whether it still answers, and stops
+// it if it does not answer within ProbeTimeout: a plugin that ignores its
+// deadlines and no longer serves anything is stuck for good. One probe at a
+// time per process.
+func (in *instance) probe(proc *process) {
+	if !proc.probing.CompareAndSwap(false, true) {
+		return
+	}
+	go func() {
+		defer proc.probing.Store(false)
+		ctx, cancel := context.WithTimeout(context.Background(), ProbeTimeout)
+		defer cancel()
+		_, err := proc.Provider.GetInfo(ctx, provider.InfoRequest{})
+		switch {
+		case err == nil:
+			in.log.Debug("plugin still answers after a deadline; keeping it", "pid", proc.Pid())
+		case errors.Is(err, plugin.ErrPluginUnavailable):
+			// Gone already; the next call starts a fresh one.
+		default:
+			in.log.Warn("plugin did not answer within the grace period after a deadline; stopping it",
+				"pid", proc.Pid(), "grace", ProbeTimeout, "error", err)
+			in.discard(proc, "stuck")
+		}
+	}()
+}
+
+// discard kills proc, marking it as stopped by the host unless it died on
+// its own (why says which), and forgets it unless another caller already
+// replaced it.
+func (in *instance) discard(proc *process, why string) {
+	if why != "crashed" {
+		proc.stopped.Store(true)
+	}
 	in.mu.Lock()
 	if in.proc == proc {
 		in.proc = nil
@@ -204,7 +292,8 @@ func (in *instance) stop() {
 	in.proc = nil
 	in.mu.Unlock()
 	if proc != nil {
-		in.shutdown(proc)
+		proc.stopped.Store(true)
+		in.shutdown(proc.Process)
 	}
 }
 

@@ -1,0 +1,133 @@
+package host_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/secrethost/secrethost/host"
+	"github.com/secrethost/secrethost/host/config"
+	"github.com/secrethost/secrethost/internal/syncbuf"
+)
+
+// loggedHost is newHost with the log also kept for inspection.
+func loggedHost(t *testing.T, p config.Provider) (*host.Host, *syncbuf.Buffer) {
+	t.Helper()
+	if p.Plugin == "" {
+		p.Plugin = p.Name
+	}
+	p.Pos = "test.hcl:1:1"
+	logs := &syncbuf.Buffer{}
+	h, err := host.New(&config.Config{Source: "test", Providers: []config.Provider{p}},
+		host.WithPluginDir(pluginDir(t)),
+		host.WithLogger(hclog.New(&hclog.LoggerOptions{Level: hclog.Trace, Output: io.MultiWriter(logs, testWriter{t})})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.Close)
+	return h, logs
+}
+
+// TestCancelledCallerEndsOnlyItsOwnCall: callers share one plugin over a
+// slow backend; one of them cancels its calls again and again. The others
+// all succeed in the same process, and nothing is called a crash.
+func TestCancelledCallerEndsOnlyItsOwnCall(t *testing.T) {
+	h, logs := loggedHost(t, config.Provider{Name: "test"})
+	pid := resolvePid(t, h)
+
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	errs := make(chan error, 100)
+	for i := 0; i < 3; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				v, err := h.GetSecret(ctx(t), "test://sleep-150ms")
+				if err != nil {
+					errs <- err
+					return
+				}
+				if v != strconv.Itoa(pid) {
+					errs <- errors.New("served by process " + v + ", not " + strconv.Itoa(pid))
+					return
+				}
+			}
+		}()
+	}
+	for i := 0; i < 6; i++ {
+		c, cancel := context.WithCancel(context.Background())
+		time.AfterFunc(50*time.Millisecond, cancel)
+		_, err := h.GetSecret(c, "test://sleep-2s")
+		cancel()
+		if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "cancelled") {
+			t.Errorf("cancelled call: want context.Canceled saying so, got %v", err)
+		}
+		if strings.Contains(err.Error(), "deadline") || strings.Contains(err.Error(), "crash") {
+			t.Errorf("cancelled call misdescribed: %v", err)
+		}
+	}
+	close(stop)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("innocent caller failed: %v", err)
+	}
+	if got := resolvePid(t, h); got != pid {
+		t.Errorf("plugin replaced (%d, then %d): a cancel must not stop it", pid, got)
+	}
+	for _, bad := range []string{"crash", "deadline", "stopping"} {
+		if strings.Contains(logs.String(), bad) {
+			t.Errorf("log says %q although callers only cancelled:\n%s", bad, logs)
+		}
+	}
+}
+
+// TestDeadlineKeepsAnsweringPlugin: a call that runs past its deadline in a
+// plugin that still answers ends that call only; the plugin is kept.
+func TestDeadlineKeepsAnsweringPlugin(t *testing.T) {
+	h, logs := loggedHost(t, config.Provider{Name: "test"})
+	pid := resolvePid(t, h)
+
+	var wg sync.WaitGroup
+	innocent := make(chan error, 1)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		_, err := h.GetSecret(ctx(t), "test://sleep-1500ms")
+		innocent <- err
+	}()
+	c, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	_, err := h.GetSecret(c, "test://hang-alone")
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "deadline exceeded") {
+		t.Fatalf("want DeadlineExceeded saying so, got %v", err)
+	}
+	if strings.Contains(err.Error(), "cancel") || strings.Contains(err.Error(), "crash") {
+		t.Errorf("deadline misdescribed: %v", err)
+	}
+	wg.Wait()
+	if err := <-innocent; err != nil {
+		t.Errorf("concurrent caller failed: %v", err)
+	}
+	// Give the probe its time, then check the plugin was kept.
+	time.Sleep(500 * time.Millisecond)
+	if got := resolvePid(t, h); got != pid {
+		t.Errorf("plugin replaced (%d, then %d) although it still answered", pid, got)
+	}
+	if strings.Contains(logs.String(), "crash") {
+		t.Errorf("log speaks of a crash:\n%s", logs)
+	}
+}
