@@ -3,6 +3,7 @@ package host
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/secrethost/secrethost/shared/provider"
 )
@@ -70,7 +71,7 @@ func newResolveError(refs, names []string, failures map[string]*provider.Error) 
 		if !failed {
 			continue
 		}
-		f := Failure{Reference: ref, Err: err}
+		f := Failure{Reference: SafeReference(ref), Err: err}
 		if names != nil {
 			f.Name = names[i]
 		} else if i > 0 && contains(refs[:i], ref) {
@@ -88,4 +89,18 @@ func contains(s []string, v string) bool {
 		}
 	}
 	return false
+}
+
+// SafeReference is how a reference appears in errors and output: as it
+// is, unless it is not valid UTF-8 or has no scheme, when it is not a
+// reference at all and may be a secret put in its place; then only what is
+// wrong with it.
+func SafeReference(ref string) string {
+	if !utf8.ValidString(ref) {
+		return "<not valid UTF-8>"
+	}
+	if _, ok := schemeOf(ref); !ok {
+		return "<not a reference>"
+	}
+	return ref
 }

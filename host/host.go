@@ -21,6 +21,8 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/hashicorp/go-hclog"
 
@@ -266,9 +268,17 @@ func routeWith(schemes map[string]*instance, refs []string, failures map[string]
 		scheme, ok := schemeOf(ref)
 		in := schemes[scheme]
 		switch {
+		case !utf8.ValidString(ref):
+			// Caught here, before the wire (gRPC cannot marshal it and
+			// would fail the whole batch), and never shown: it may be a
+			// secret put where a reference belongs.
+			failures[ref] = provider.Errorf(provider.CodeInvalidReference, SafeReference(ref),
+				"not valid UTF-8 text, so not a secret reference (its bytes are not shown)")
 		case !ok:
-			failures[ref] = provider.Errorf(provider.CodeInvalidReference, ref,
-				"not a secret reference: expected <scheme>://…, where scheme is one of %s", schemeList(schemes))
+			// Not shown either: a value that is not a reference may be a
+			// secret pasted in place of one.
+			failures[ref] = provider.Errorf(provider.CodeInvalidReference, SafeReference(ref),
+				"not a secret reference (the value is not shown): expected <scheme>://…, where scheme is one of %s", schemeList(schemes))
 		case in == nil:
 			failures[ref] = provider.Errorf(provider.CodeInvalidReference, ref,
 				"no configured provider handles %q references; configured schemes: %s", scheme, schemeList(schemes))
@@ -338,7 +348,10 @@ func (h *Host) usable() error {
 	return nil
 }
 
+// schemeOf finds a reference's scheme. Whitespace around the reference is
+// no part of it, at the start as at the end (the plugins trim both).
 func schemeOf(ref string) (string, bool) {
+	ref = strings.TrimLeftFunc(ref, unicode.IsSpace)
 	i := strings.Index(ref, "://")
 	if i <= 0 {
 		return "", false

@@ -9,12 +9,16 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/secrethost/secrethost/host"
 	"github.com/secrethost/secrethost/host/config"
 	"github.com/secrethost/secrethost/internal/syncbuf"
+	"github.com/secrethost/secrethost/internal/testbin"
+	"github.com/secrethost/secrethost/shared/plugin"
+	"github.com/secrethost/secrethost/shared/provider"
 )
 
 // loggedHost is newHost with the log also kept for inspection.
@@ -129,5 +133,55 @@ func TestDeadlineKeepsAnsweringPlugin(t *testing.T) {
 	}
 	if strings.Contains(logs.String(), "crash") {
 		t.Errorf("log speaks of a crash:\n%s", logs)
+	}
+}
+
+// TestInvalidUTF8FailsOnlyItsReference: a reference that is not UTF-8 fails
+// on its own, as invalid_reference under its variable's name, and shows
+// nothing of its bytes; text a plugin sends that is not UTF-8 (through the
+// SDK, or raw on the wire) arrives repaired instead of failing the batch.
+func TestInvalidUTF8FailsOnlyItsReference(t *testing.T) {
+	testbin.Build(t, pluginDir(t), "test-rawutf8", "./host/internal/testplugin", "-X main.mode=rawutf8")
+	for _, name := range []string{"test", "test-rawutf8"} {
+		t.Run(name, func(t *testing.T) {
+			h, _ := loggedHost(t, config.Provider{Name: name})
+			_, err := h.ResolveSecretReferences(ctx(t), map[string]string{
+				"GOOD":    "test://a",
+				"BAD":     "test://\xff\xfehunter2",
+				"BADTEXT": "test://badtext",
+			})
+			var rerr *host.ResolveError
+			if !errors.As(err, &rerr) || len(rerr.Failures) != 2 {
+				t.Fatalf("want a ResolveError with 2 failures, got %v", err)
+			}
+			msg := err.Error()
+			if errors.Is(err, plugin.ErrProtocol) || strings.Contains(msg, "protocol") {
+				t.Errorf("blamed on the plugin:\n%s", msg)
+			}
+			if !utf8.ValidString(msg) || strings.Contains(msg, "hunter2") {
+				t.Errorf("message shows the bad reference's bytes: %q", msg)
+			}
+			for _, want := range []string{"BAD (<not valid UTF-8>): invalid_reference: not valid UTF-8", "BADTEXT (test://badtext): not_found: the backend said \uFFFD"} {
+				if !strings.Contains(msg, want) {
+					t.Errorf("error lacks %q:\n%s", want, msg)
+				}
+			}
+			if strings.Contains(msg, "GOOD") {
+				t.Errorf("the good reference is blamed:\n%s", msg)
+			}
+			for _, f := range rerr.Failures {
+				if !utf8.ValidString(f.Reference) || !utf8.ValidString(f.Err.Reference) || !utf8.ValidString(f.Err.Message) {
+					t.Errorf("failure holds invalid UTF-8: %+v", f)
+				}
+			}
+
+			got, err := h.Validate(ctx(t), []string{"test://a", "test://\xff"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got[0].Err != nil || got[1].Err == nil || got[1].Err.Code != provider.CodeInvalidReference || host.SafeReference(got[1].Reference) != "<not valid UTF-8>" {
+				t.Errorf("Validate: %+v", got)
+			}
+		})
 	}
 }

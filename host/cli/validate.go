@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"strings"
+
+	"github.com/secrethost/secrethost/host"
 )
 
 var validateCommand = &command{
@@ -62,7 +64,7 @@ func (a *app) validate(ctx context.Context, from string, args []string) int {
 	var b strings.Builder
 	code := ExitOK
 	for i, r := range results {
-		label := r.Reference
+		label := host.SafeReference(r.Reference)
 		if v := vars[i]; v.Name != v.Value {
 			label += " (" + v.Name + ")"
 		}

@@ -32,6 +32,10 @@ func New(mode string) *Provider { return &Provider{mode: mode} }
 
 var _ provider.Provider = (*Provider)(nil)
 
+// RawMarker is text the "rawutf8" test plugin turns into invalid UTF-8 on
+// the wire.
+const RawMarker = "<<RAW-BYTES>>"
+
 func (p *Provider) GetInfo(context.Context, provider.InfoRequest) (provider.InfoResponse, error) {
 	p.wedge.Lock()
 	defer p.wedge.Unlock()
@@ -101,6 +105,15 @@ func (p *Provider) Resolve(ctx context.Context, req provider.ResolveRequest) (pr
 			case <-time.After(5 * time.Second):
 			case <-ctx.Done():
 			}
+		case name == "badtext":
+			// An error message that is not UTF-8 (the backend's, say): the
+			// SDK repairs it before the wire; in mode "rawutf8" it reaches
+			// the wire as it is.
+			msg := "the backend said \xfe\xff\xfe"
+			if p.mode == "rawutf8" {
+				msg = "the backend said " + RawMarker
+			}
+			res.Err = provider.Errorf(provider.CodeNotFound, ref, "%s", msg)
 		case name == "env":
 			res.Value = []byte(strings.Join(os.Environ(), "\x00"))
 		case name == "leak":
