@@ -8,6 +8,15 @@ import (
 	"github.com/secrethost/secrethost/shared/provider"
 )
 
+// ConfigError is a configuration that cannot be used, found when a
+// provider starts: the plugin rejected its settings (invalid_config), or two
+// providers declare the same scheme. Nothing was resolved. The CLI exits 2
+// for it, as for any configuration error.
+type ConfigError struct{ Err error }
+
+func (e *ConfigError) Error() string { return e.Err.Error() }
+func (e *ConfigError) Unwrap() error { return e.Err }
+
 // Failure is one reference that could not be resolved.
 type Failure struct {
 	// Name is the variable the reference was for ("" when resolving bare

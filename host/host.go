@@ -311,7 +311,8 @@ func (h *Host) schemes(ctx context.Context, learn func(context.Context, *instanc
 	for i, in := range h.providers {
 		for _, s := range declared[i] {
 			if prev, dup := out[s]; dup {
-				return nil, fmt.Errorf("providers %q and %q both handle %q references; configure only one of them", prev.spec.Name, in.spec.Name, s)
+				return nil, &ConfigError{fmt.Errorf("providers %q (%s) and %q (%s) both handle %q references; configure only one of them",
+					prev.spec.Name, prev.spec.Pos, in.spec.Name, in.spec.Pos, s)}
 			}
 			out[s] = in
 		}

@@ -85,7 +85,11 @@ func (in *instance) start(ctx context.Context) (*launch.Process, provider.InfoRe
 		if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 			return nil, info, nil, in.errorf("starting the plugin: %s: %w", endedBy(err), err)
 		}
-		return nil, info, nil, in.errorf("configuration rejected: %w", scrubError(err, secrets))
+		err = in.errorf("configuration rejected: %w", scrubError(err, secrets))
+		if errors.Is(err, provider.ErrInvalidConfig) {
+			err = &ConfigError{err}
+		}
+		return nil, info, nil, err
 	}
 	for _, w := range resp.Warnings {
 		in.log.Warn(scrub(w, secrets))

@@ -4,12 +4,12 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
 	"unicode"
 
+	"github.com/secrethost/secrethost/plugins/internal/attrs"
 	"github.com/secrethost/secrethost/shared/credential"
 	"github.com/secrethost/secrethost/shared/provider"
 )
@@ -89,6 +89,12 @@ func parseConfig(cfg map[string]string) (*settings, []string, error) {
 	var warnings []string
 	s := &settings{cfg: cfg}
 
+	// First: a misspelt name would otherwise be reported as the attribute
+	// it was meant to be, missing.
+	if err := attrs.Check(cfg, knownNames()); err != nil {
+		return nil, nil, invalidConfig("%v", err)
+	}
+
 	host, from, w := pick(cfg, AttrHost, AttrHostFallback)
 	warnings = append(warnings, w...)
 	if host == "" {
@@ -118,18 +124,6 @@ func parseConfig(cfg map[string]string) (*settings, []string, error) {
 	}
 	if s.retries, err = intAttr(cfg, AttrMaxRetries, DefaultMaxRetries, 0, maxRetries); err != nil {
 		return nil, nil, err
-	}
-
-	var unknown []string
-	for k := range cfg {
-		if !slices.ContainsFunc(schema, func(a provider.ConfigAttribute) bool { return a.Name == k }) {
-			unknown = append(unknown, k)
-		}
-	}
-	if len(unknown) > 0 {
-		sort.Strings(unknown)
-		warnings = append(warnings, fmt.Sprintf("ignoring unknown configuration attribute(s) %s; known: %s",
-			strings.Join(unknown, ", "), knownAttrs()))
 	}
 	return s, warnings, nil
 }
@@ -170,6 +164,15 @@ func pick(cfg map[string]string, names ...string) (val, from string, warnings []
 // parseHost checks the Connect URL. The SDK builds request URLs as
 // host+"/v1/...", so a trailing slash would produce "//v1" and is trimmed.
 func parseHost(attr, raw string, tokens []string) (string, error) {
+	if !strings.Contains(raw, "://") {
+		// No scheme: url.Parse would read "localhost:8080" as scheme
+		// "localhost" and reject "127.0.0.1:8080" outright; both mean the
+		// same mistake.
+		if !plausibleHost(raw) || slices.ContainsFunc(tokens, func(t string) bool { return strings.Contains(raw, t) }) {
+			return "", invalidConfig("%s must be an http or https URL such as http://op-connect-api:8080, got a %d-character value that does not look like one (not shown)", attr, len(raw))
+		}
+		return "", invalidConfig("%s must be an http or https URL such as http://op-connect-api:8080, got %q (the scheme is missing: write http://%s)", attr, raw, strings.TrimPrefix(raw, "//"))
+	}
 	u, err := url.Parse(raw)
 	if err != nil {
 		// Not echoed: a value this broken may be something pasted in the
@@ -182,11 +185,7 @@ func parseHost(attr, raw string, tokens []string) (string, error) {
 		if !plausibleHost(raw) || slices.ContainsFunc(tokens, func(t string) bool { return strings.Contains(raw, t) }) {
 			return "", invalidConfig("%s must be an http or https URL such as http://op-connect-api:8080, got a %d-character value that does not look like one (not shown)", attr, len(raw))
 		}
-		hint := ""
-		if u.Scheme == "" || u.Opaque != "" {
-			hint = " (the scheme is missing: write http://" + strings.TrimPrefix(raw, "//") + ")"
-		}
-		return "", invalidConfig("%s must be an http or https URL such as http://op-connect-api:8080, got %q%s", attr, redact(u, raw), hint)
+		return "", invalidConfig("%s must be an http or https URL such as http://op-connect-api:8080, got %q", attr, redact(u, raw))
 	case u.Host == "" || u.Hostname() == "":
 		return "", invalidConfig("%s has no host name: it must look like http://op-connect-api:8080", attr)
 	case u.User != nil:
@@ -285,12 +284,12 @@ func intAttr(cfg map[string]string, name string, def, lo, hi int) (int, error) {
 	return n, nil
 }
 
-func knownAttrs() string {
+func knownNames() []string {
 	names := make([]string, len(schema))
 	for i, a := range schema {
 		names[i] = a.Name
 	}
-	return strings.Join(names, ", ")
+	return names
 }
 
 func invalidConfig(format string, args ...any) *provider.Error {
