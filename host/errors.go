@@ -2,7 +2,9 @@ package host
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/secrethost/secrethost/shared/provider"
@@ -45,11 +47,11 @@ func (e *ResolveError) Describe(headline string) string {
 	for _, f := range e.Failures {
 		b.WriteString("\n  ")
 		if f.Name != "" && f.Name != f.Reference {
-			fmt.Fprintf(&b, "%s (%s)", f.Name, f.Reference)
+			fmt.Fprintf(&b, "%s (%s)", printable(f.Name), f.Reference)
 		} else {
 			b.WriteString(f.Reference)
 		}
-		msg := f.Err.Message
+		msg := printable(f.Err.Message)
 		if msg == "" {
 			msg = f.Err.Code.String()
 		}
@@ -111,5 +113,28 @@ func SafeReference(ref string) string {
 	if _, ok := schemeOf(ref); !ok {
 		return "<not a reference>"
 	}
-	return ref
+	return printable(ref)
+}
+
+// printable escapes control and bidirectional-formatting characters (a
+// terminal escape sequence, a newline that would forge another line of the
+// report) as Go does in a quoted string; the rest stays as it is.
+func printable(s string) string {
+	if !strings.ContainsFunc(s, unprintable) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if unprintable(r) {
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func unprintable(r rune) bool {
+	return unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r)
 }

@@ -185,3 +185,23 @@ func TestInvalidUTF8FailsOnlyItsReference(t *testing.T) {
 		})
 	}
 }
+
+// TestFailuresAreOneLineEach: control characters in a reference or a
+// plugin's message (a terminal escape, a newline forging another line of
+// the report) are escaped in the error text.
+func TestFailuresAreOneLineEach(t *testing.T) {
+	h, _ := loggedHost(t, config.Provider{Name: "test"})
+	_, err := h.ResolveSecretReferences(ctx(t), map[string]string{
+		"A": "test://missing\x1b[2J\n  B (test://b): ok: forged",
+	})
+	if err == nil {
+		t.Fatal("resolved")
+	}
+	msg := err.Error()
+	if strings.ContainsAny(msg, "\x1b") || strings.Count(msg, "\n") != 1 {
+		t.Errorf("control characters reach the error text: %q", msg)
+	}
+	if !strings.Contains(msg, `A (test://missing\x1b[2J\n  B (test://b): ok: forged): not_found`) {
+		t.Errorf("reference not shown escaped: %q", msg)
+	}
+}
