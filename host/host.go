@@ -21,6 +21,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 	"unicode"
 	"unicode/utf8"
 
@@ -38,9 +39,10 @@ var ErrClosed = errors.New("secrethost: host is closed")
 type Option func(*options)
 
 type options struct {
-	logger    hclog.Logger
-	pluginDir string
-	lookupEnv func(string) (string, bool)
+	logger       hclog.Logger
+	pluginDir    string
+	lookupEnv    func(string) (string, bool)
+	probeTimeout time.Duration
 }
 
 // WithLogger sets the logger; plugin logs are forwarded into it under each
@@ -58,10 +60,11 @@ func WithLookupEnv(f func(string) (string, bool)) Option {
 
 // Host routes references to provider plugins by scheme.
 type Host struct {
-	log       hclog.Logger
-	pluginDir string
-	lookupEnv func(string) (string, bool)
-	providers []*instance
+	log          hclog.Logger
+	pluginDir    string
+	lookupEnv    func(string) (string, bool)
+	probeTimeout time.Duration
+	providers    []*instance
 
 	mu     sync.Mutex
 	closed bool
@@ -81,7 +84,7 @@ func Open(configPath string, opts ...Option) (*Host, error) {
 // New returns a Host for cfg. No plugin starts until it is needed.
 func New(cfg *config.Config, opts ...Option) (*Host, error) {
 	o := collect(opts)
-	h := &Host{log: o.logger, lookupEnv: o.lookupEnv}
+	h := &Host{log: o.logger, lookupEnv: o.lookupEnv, probeTimeout: o.probeTimeout}
 	h.pluginDir = o.pluginDir
 	if h.pluginDir == "" {
 		h.pluginDir = cfg.PluginDir
@@ -119,6 +122,9 @@ func collect(opts []Option) options {
 	}
 	if o.lookupEnv == nil {
 		o.lookupEnv = os.LookupEnv
+	}
+	if o.probeTimeout <= 0 {
+		o.probeTimeout = DefaultProbeTimeout
 	}
 	return o
 }

@@ -165,22 +165,22 @@ func (in *instance) schemes() []string {
 	return in.info.Schemes
 }
 
-// ProbeTimeout is how long a plugin has to answer a liveness probe
+// DefaultProbeTimeout is how long a plugin has to answer a liveness probe
 // (GetInfo) after one of its calls ran past its deadline. A plugin that
 // answers keeps serving; one that does not is stuck and is stopped.
-var ProbeTimeout = 3 * time.Second
+const DefaultProbeTimeout = 3 * time.Second
 
 // maxRestarts bounds how often one call follows a plugin the host itself
 // stopped (after another caller's deadline, say) into a fresh process.
 const maxRestarts = 3
 
 // call runs fn against the plugin. Only the caller's own call ends with its
-// context: a cancelled or timed-out caller never stops the process the other
-// callers share. After a deadline the plugin is probed in the background and
-// stopped only if it does not answer within ProbeTimeout. A plugin that died
-// on its own is restarted once; if the fresh process dies too, the error
-// says so (ErrCrashed). A process the host stopped is not a crash: the call
-// moves to a fresh one.
+// context: a cancelled or timed-out caller never stops the process the
+// other callers share. After a deadline the plugin is probed in the
+// background and stopped only if it does not answer within the grace period
+// (DefaultProbeTimeout). A plugin that died on its own is restarted once;
+// if the fresh process dies too, the error says so (ErrCrashed). A process
+// the host stopped is not a crash: the call moves to a fresh one.
 func (in *instance) call(ctx context.Context, method string, fn func(provider.Provider) error) error {
 	crashes, restarts := 0, 0
 	for {
@@ -250,27 +250,28 @@ func endedBy(err error) string {
 }
 
 // probe asks proc, in the background, whether it still answers, and stops
-// it if it does not answer within ProbeTimeout: a plugin that ignores its
-// deadlines and no longer serves anything is stuck for good. One probe at a
-// time per process.
+// it if it does not answer within the grace period: a plugin that ignores
+// its deadlines and no longer serves anything is stuck for good. One probe
+// at a time per process.
 func (in *instance) probe(proc *process) {
 	if !proc.probing.CompareAndSwap(false, true) {
 		return
 	}
 	go func() {
 		defer proc.probing.Store(false)
-		ctx, cancel := context.WithTimeout(context.Background(), ProbeTimeout)
+		ctx, cancel := context.WithTimeout(context.Background(), in.host.probeTimeout)
 		defer cancel()
 		_, err := proc.Provider.GetInfo(ctx, provider.InfoRequest{})
 		switch {
-		case err == nil:
-			in.log.Debug("plugin still answers after a deadline; keeping it", "pid", proc.Pid())
 		case errors.Is(err, plugin.ErrPluginUnavailable):
 			// Gone already; the next call starts a fresh one.
-		default:
+		case errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled):
 			in.log.Warn("plugin did not answer within the grace period after a deadline; stopping it",
-				"pid", proc.Pid(), "grace", ProbeTimeout, "error", err)
+				"pid", proc.Pid(), "grace", in.host.probeTimeout)
 			in.discard(proc, "stuck")
+		default:
+			// It answered (an error in its answer is still an answer).
+			in.log.Debug("plugin still answers after a deadline; keeping it", "pid", proc.Pid())
 		}
 	}()
 }

@@ -22,16 +22,16 @@ import (
 )
 
 // loggedHost is newHost with the log also kept for inspection.
-func loggedHost(t *testing.T, p config.Provider) (*host.Host, *syncbuf.Buffer) {
+func loggedHost(t *testing.T, p config.Provider, opts ...host.Option) (*host.Host, *syncbuf.Buffer) {
 	t.Helper()
 	if p.Plugin == "" {
 		p.Plugin = p.Name
 	}
 	p.Pos = "test.hcl:1:1"
 	logs := &syncbuf.Buffer{}
-	h, err := host.New(&config.Config{Source: "test", Providers: []config.Provider{p}},
+	h, err := host.New(&config.Config{Source: "test", Providers: []config.Provider{p}}, append([]host.Option{
 		host.WithPluginDir(pluginDir(t)),
-		host.WithLogger(hclog.New(&hclog.LoggerOptions{Level: hclog.Trace, Output: io.MultiWriter(logs, testWriter{t})})))
+		host.WithLogger(hclog.New(&hclog.LoggerOptions{Level: hclog.Trace, Output: io.MultiWriter(logs, testWriter{t})}))}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -203,5 +203,41 @@ func TestFailuresAreOneLineEach(t *testing.T) {
 	}
 	if !strings.Contains(msg, `A (test://missing\x1b[2J\n  B (test://b): ok: forged): not_found`) {
 		t.Errorf("reference not shown escaped: %q", msg)
+	}
+}
+
+// TestStuckPluginStoppedWithoutBlamingOthers: a plugin that no longer
+// answers after a deadline is stopped once the grace period is over; a
+// caller whose call it was serving moves to a fresh process and succeeds,
+// and nothing is called a crash.
+func TestStuckPluginStoppedWithoutBlamingOthers(t *testing.T) {
+	h, logs := loggedHost(t, config.Provider{Name: "test"}, host.WithProbeTimeout(500*time.Millisecond))
+	pid := resolvePid(t, h)
+	innocent := make(chan error, 1)
+	var got string
+	go func() {
+		var err error
+		got, err = h.GetSecret(ctx(t), "test://sleep-2s")
+		innocent <- err
+	}()
+	time.Sleep(100 * time.Millisecond) // the innocent call is in flight
+	c, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	_, err := h.GetSecret(c, "test://hang")
+	if !errors.Is(err, context.DeadlineExceeded) || strings.Contains(err.Error(), "crash") {
+		t.Fatalf("want a deadline error, got %v", err)
+	}
+	waitGone(t, pid)
+	if err := <-innocent; err != nil {
+		t.Fatalf("the innocent caller failed: %v", err)
+	}
+	if got == strconv.Itoa(pid) || got == "" {
+		t.Errorf("innocent call served by %q; the stuck process was %d", got, pid)
+	}
+	if !strings.Contains(logs.String(), "did not answer within the grace period") {
+		t.Errorf("log does not say why the plugin was stopped:\n%s", logs)
+	}
+	if strings.Contains(logs.String(), "crash") {
+		t.Errorf("log speaks of a crash:\n%s", logs)
 	}
 }
