@@ -46,7 +46,11 @@ func (lenientCodec) Unmarshal(data mem.BufferSlice, v any) error {
 	if !ok {
 		return fmt.Errorf("unmarshal: %T is not a protobuf message", v)
 	}
-	b := data.Materialize()
+	// As gRPC's own codec: a pooled buffer, freed once decoded (proto
+	// copies what it keeps).
+	buf := data.MaterializeToBuffer(mem.DefaultBufferPool())
+	defer buf.Free()
+	b := buf.ReadOnlyData()
 	err := proto.Unmarshal(b, m)
 	if err == nil {
 		return nil
