@@ -3,6 +3,7 @@ package connect
 import (
 	"fmt"
 	"net/url"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -164,14 +165,12 @@ func pick(cfg map[string]string, names ...string) (val, from string, warnings []
 // parseHost checks the Connect URL. The SDK builds request URLs as
 // host+"/v1/...", so a trailing slash would produce "//v1" and is trimmed.
 func parseHost(attr, raw string, tokens []string) (string, error) {
-	if !strings.Contains(raw, "://") {
-		// No scheme: url.Parse would read "localhost:8080" as scheme
-		// "localhost" and reject "127.0.0.1:8080" outright; both mean the
-		// same mistake.
-		if !plausibleHost(raw) || slices.ContainsFunc(tokens, func(t string) bool { return strings.Contains(raw, t) }) {
-			return "", invalidConfig("%s must be an http or https URL such as http://op-connect-api:8080, got a %d-character value that does not look like one (not shown)", attr, len(raw))
-		}
-		return "", invalidConfig("%s must be an http or https URL such as http://op-connect-api:8080, got %q (the scheme is missing: write http://%s)", attr, raw, strings.TrimPrefix(raw, "//"))
+	echo := plausibleHost(raw) && !slices.ContainsFunc(tokens, func(t string) bool { return strings.Contains(raw, t) })
+	if hostPort.MatchString(raw) && echo {
+		// A host[:port] without a scheme: url.Parse would read
+		// "localhost:8080" as scheme "localhost" and reject
+		// "127.0.0.1:8080" outright; both are the same mistake.
+		return "", invalidConfig("%s must be an http or https URL such as http://op-connect-api:8080, got %q (the scheme is missing: write http://%s)", attr, raw, raw)
 	}
 	u, err := url.Parse(raw)
 	if err != nil {
@@ -182,10 +181,14 @@ func parseHost(attr, raw string, tokens []string) (string, error) {
 	scheme := strings.ToLower(u.Scheme)
 	switch {
 	case scheme != "http" && scheme != "https":
-		if !plausibleHost(raw) || slices.ContainsFunc(tokens, func(t string) bool { return strings.Contains(raw, t) }) {
+		if !echo {
 			return "", invalidConfig("%s must be an http or https URL such as http://op-connect-api:8080, got a %d-character value that does not look like one (not shown)", attr, len(raw))
 		}
-		return "", invalidConfig("%s must be an http or https URL such as http://op-connect-api:8080, got %q", attr, redact(u, raw))
+		hint := ""
+		if u.Scheme == "" || u.Opaque != "" {
+			hint = " (the scheme is missing: write http://" + strings.TrimPrefix(raw, "//") + ")"
+		}
+		return "", invalidConfig("%s must be an http or https URL such as http://op-connect-api:8080, got %q%s", attr, redact(u, raw), hint)
 	case u.Host == "" || u.Hostname() == "":
 		return "", invalidConfig("%s has no host name: it must look like http://op-connect-api:8080", attr)
 	case u.User != nil:
@@ -204,6 +207,10 @@ func parseHost(attr, raw string, tokens []string) (string, error) {
 	// kept; only trailing slashes go.
 	return strings.TrimRight(u.String(), "/"), nil
 }
+
+// hostPort is a host name, IPv4 or bracketed IPv6 address with an optional
+// port and path, and no scheme: what people write for a URL's host.
+var hostPort = regexp.MustCompile(`^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9][A-Za-z0-9.-]*)(:[0-9]+)?(/[^?#]*)?$`)
 
 // inlineTokens are the tokens given inline, which no message may echo, not
 // even as part of another setting.

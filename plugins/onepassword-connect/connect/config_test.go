@@ -50,6 +50,8 @@ func TestConfigure(t *testing.T) {
 		{"host without scheme", with(AttrHost, "op-connect-api:8080", AttrToken, secretToken), []string{AttrHost, "http or https", "http://op-connect-api:8080"}},
 		{"IP host without scheme", with(AttrHost, "127.0.0.1:18080", AttrToken, secretToken), []string{AttrHost, "scheme is missing: write http://127.0.0.1:18080"}},
 		{"localhost without scheme", with(AttrHost, "localhost:18080", AttrToken, secretToken), []string{AttrHost, "scheme is missing: write http://localhost:18080"}},
+		{"one slash", with(AttrHost, "http:/op-connect-api:8080", AttrToken, secretToken), []string{AttrHost, "no host name"}},
+		{"scheme-relative", with(AttrHost, "//op-connect-api:8080", AttrToken, secretToken), []string{AttrHost, "scheme is missing: write http://op-connect-api:8080"}},
 		{"IPv6 host without scheme", with(AttrHost, "[::1]:18080", AttrToken, secretToken), []string{AttrHost, "scheme is missing: write http://[::1]:18080"}},
 		// A misspelt name is reported as such, with the name meant, not as
 		// the attribute it was meant to be being missing.
