@@ -30,11 +30,22 @@ type instance struct {
 
 	mu   sync.Mutex
 	proc *process
-	info provider.InfoResponse
+	// starting is the start in progress, if any: every caller that needs
+	// the plugin meanwhile waits for it, each only as long as its own
+	// context allows.
+	starting *startAttempt
+	info     provider.InfoResponse
 	// secrets are the values of sensitive attributes the plugin was
 	// configured with: scrubbed from whatever the plugin says back, in case
 	// a careless plugin quotes its own token.
 	secrets []string
+}
+
+// startAttempt is one start of the plugin, shared by the callers waiting
+// for it; err is set before done is closed.
+type startAttempt struct {
+	done chan struct{}
+	err  error
 }
 
 // process is one started plugin and what the host did to it.
@@ -47,10 +58,12 @@ type process struct {
 }
 
 // ready returns a started, configured process, starting one if there is
-// none or the last one exited. Concurrent callers share one start.
+// none or the last one exited. Concurrent callers share one start, which
+// runs on its own (bounded by launch.DefaultStartTimeout, not by the
+// caller that happened to begin it): a caller that gives up stops waiting,
+// and the start goes on for the others.
 func (in *instance) ready(ctx context.Context) (*process, error) {
 	in.mu.Lock()
-	defer in.mu.Unlock()
 	if in.proc != nil {
 		select {
 		case <-in.proc.Done():
@@ -58,18 +71,63 @@ func (in *instance) ready(ctx context.Context) (*process, error) {
 			in.proc.Kill()
 			in.proc = nil
 		default:
-			return in.proc, nil
+			proc := in.proc
+			in.mu.Unlock()
+			return proc, nil
 		}
 	}
 	if err := in.host.usable(); err != nil {
+		in.mu.Unlock()
 		return nil, err
 	}
+	a := in.starting
+	if a == nil {
+		a = &startAttempt{done: make(chan struct{})}
+		in.starting = a
+		go in.startShared(context.WithoutCancel(ctx), a)
+	}
+	in.mu.Unlock()
+	select {
+	case <-a.done:
+	case <-ctx.Done():
+		return nil, in.errorf("starting the plugin: %s: %w", endedBy(ctx.Err()), ctx.Err())
+	}
+	if a.err != nil {
+		return nil, a.err
+	}
+	in.mu.Lock()
+	proc := in.proc
+	in.mu.Unlock()
+	if proc == nil {
+		// Stopped again already (Close, or a probe): once more.
+		return in.ready(ctx)
+	}
+	return proc, nil
+}
+
+// startShared runs one start for every caller waiting on a.
+func (in *instance) startShared(ctx context.Context, a *startAttempt) {
+	ctx, cancel := context.WithTimeout(ctx, launch.DefaultStartTimeout)
+	defer cancel()
 	proc, info, secrets, err := in.start(ctx)
-	if err != nil {
-		return nil, err
+	var orphan *launch.Process
+	in.mu.Lock()
+	if err == nil {
+		if cerr := in.host.usable(); cerr != nil {
+			// Closed while starting: Close waits for this start, and its
+			// process must not outlive the host.
+			err, orphan = cerr, proc
+		} else {
+			in.proc, in.info, in.secrets = &process{Process: proc}, info, secrets
+		}
 	}
-	in.proc, in.info, in.secrets = &process{Process: proc}, info, secrets
-	return in.proc, nil
+	a.err = err
+	in.starting = nil
+	in.mu.Unlock()
+	if orphan != nil {
+		in.shutdown(orphan)
+	}
+	close(a.done)
 }
 
 func (in *instance) start(ctx context.Context) (*launch.Process, provider.InfoResponse, []string, error) {
@@ -293,9 +351,12 @@ func (in *instance) discard(proc *process, why string) {
 
 func (in *instance) stop() {
 	in.mu.Lock()
-	proc := in.proc
+	proc, a := in.proc, in.starting
 	in.proc = nil
 	in.mu.Unlock()
+	if a != nil {
+		<-a.done // its process is stopped as it sees the host closed
+	}
 	if proc != nil {
 		proc.stopped.Store(true)
 		in.shutdown(proc.Process)

@@ -241,3 +241,33 @@ func TestStuckPluginStoppedWithoutBlamingOthers(t *testing.T) {
 		t.Errorf("log speaks of a crash:\n%s", logs)
 	}
 }
+
+// TestCancelDuringStartEndsOnlyThatCaller: the caller that happened to
+// begin a slow start gives up; it returns at once, and the start goes on
+// for the caller waiting on it, which gets the plugin started once.
+func TestCancelDuringStartEndsOnlyThatCaller(t *testing.T) {
+	testbin.Build(t, pluginDir(t), "test-slowstart", "./host/internal/testplugin", "-X main.mode=slowstart")
+	h, logs := loggedHost(t, config.Provider{Name: "test-slowstart"})
+	c, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(100*time.Millisecond, cancel)
+	other := make(chan error, 1)
+	go func() {
+		time.Sleep(20 * time.Millisecond) // after the first caller began the start
+		_, err := h.GetSecret(ctx(t), "test://a")
+		other <- err
+	}()
+	start := time.Now()
+	_, err := h.GetSecret(c, "test://a")
+	if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "cancelled") {
+		t.Errorf("want context.Canceled, got %v", err)
+	}
+	if d := time.Since(start); d > 700*time.Millisecond {
+		t.Errorf("the cancelled caller returned after %s, not at once", d)
+	}
+	if err := <-other; err != nil {
+		t.Errorf("the waiting caller failed: %v", err)
+	}
+	if n := strings.Count(logs.String(), "plugin_version="); n != 1 {
+		t.Errorf("plugin started %d times, want once", n)
+	}
+}

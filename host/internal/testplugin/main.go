@@ -8,6 +8,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"time"
 
 	goplugin "github.com/hashicorp/go-plugin"
 	"google.golang.org/grpc"
@@ -22,7 +23,7 @@ import (
 // handshake), "crash" (exits during start-up), "shortbatch", "longbatch" and "extra"
 // (break the one-result-per-reference rule), "rawutf8" (puts bytes that are
 // not UTF-8 into the strings it sends, as a plugin not built with the SDK
-// could).
+// could), "slowstart" (takes a second before its handshake).
 var mode string
 
 func main() {
@@ -35,6 +36,8 @@ func main() {
 	case "rawutf8":
 		serveRaw()
 		return
+	case "slowstart":
+		time.Sleep(time.Second) // a plugin with a slow start-up
 	}
 	plugin.Serve(testprovider.New(mode))
 }
