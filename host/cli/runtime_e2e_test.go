@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/secrethost/secrethost/internal/testbin"
 )
 
 // TestE2EInvalidUTF8Reference: a reference that is not UTF-8 next to good
@@ -76,6 +78,13 @@ provider "onepassword-connect" {
   }
 }
 `, f.pluginDir, f.srv.URL())
+	testbin.Build(t, f.pluginDir, "onepassword-sa", "./plugins/onepassword-sa", "")
+	f.writeConfig("satypo.hcl", `
+plugin_dir = %q
+provider "onepassword-sa" {
+  config = { SECRET_PROVIDER_ACCES_TOKEN = "ops_x" }
+}
+`, f.pluginDir)
 	ref := "DB=op://Demo/Postgres/password"
 	for _, tc := range []struct {
 		name string
@@ -100,6 +109,10 @@ provider "onepassword-connect" {
 		{"misspelt attribute", nil, []string{"--config", "typo.hcl", "resolve", ref},
 			[]string{`unknown configuration attribute "SECRET_PROVIDER_CONNECT_HOTS" (did you mean SECRET_PROVIDER_CONNECT_HOST?)`}},
 		{"run", []string{"SECRET_PROVIDER_CONNECT_TOKEN="}, []string{"run", "--", "true"}, []string{"SECRET_PROVIDER_CONNECT_TOKEN"}},
+		{"service account without a token", []string{"SECRET_PROVIDER_CONNECT_HOST=", "SECRET_PROVIDER_CONNECT_TOKEN="}, []string{"resolve", ref},
+			[]string{`provider "onepassword-sa"`, "SECRET_PROVIDER_ACCESS_TOKEN"}},
+		{"service account, misspelt attribute", nil, []string{"--config", "satypo.hcl", "resolve", ref},
+			[]string{`"SECRET_PROVIDER_ACCES_TOKEN" (did you mean SECRET_PROVIDER_ACCESS_TOKEN?)`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			env := tc.env
@@ -115,7 +128,7 @@ provider "onepassword-connect" {
 					t.Errorf("stderr lacks %q:\n%s", w, r.stderr)
 				}
 			}
-			if strings.Contains(r.stderr, "SECRET_PROVIDER_ACCESS_TOKEN") {
+			if !strings.HasPrefix(tc.name, "service account") && strings.Contains(r.stderr, "SECRET_PROVIDER_ACCESS_TOKEN") {
 				t.Errorf("stderr speaks of the service account:\n%s", r.stderr)
 			}
 			if r.stdout != "" {
