@@ -41,11 +41,15 @@
 # enabled provider is used.
 select = env("SECRET_PROVIDER", "")
 
-# 1Password Connect server; used when a Connect host is configured.
+# 1Password Connect server; used when a Connect host is configured, or a
+# Connect token without any service account token (so that a missing host is
+# reported as such, not as a missing service account token).
 provider "onepassword-connect" {
   # plugin = "onepassword-connect" # binary name inside plugin_dir; default: the label
-  select  = "1password"
-  enabled = env("SECRET_PROVIDER_CONNECT_HOST", "") != "" || env("OP_CONNECT_HOST", "") != ""
+  select = "1password"
+  enabled = (env("SECRET_PROVIDER_CONNECT_HOST", "") != "" || env("OP_CONNECT_HOST", "") != ""
+    || ((env("SECRET_PROVIDER_CONNECT_TOKEN", "") != "" || env("SECRET_PROVIDER_CONNECT_TOKEN_FILE", "") != "" || env("OP_CONNECT_TOKEN", "") != "")
+  && env("SECRET_PROVIDER_ACCESS_TOKEN", "") == "" && env("SECRET_PROVIDER_ACCESS_TOKEN_FILE", "") == "" && env("OP_SERVICE_ACCOUNT_TOKEN", "") == ""))
 
   # The host fills the plugin's settings from the environment variables the
   # plugin declares in its schema (for example SECRET_PROVIDER_CONNECT_HOST).
@@ -65,10 +69,12 @@ provider "onepassword-connect" {
   # }
 }
 
-# 1Password service account; used when no Connect host is configured.
+# 1Password service account; used otherwise (exactly when Connect is not).
 provider "onepassword-sa" {
-  select          = "1password"
-  enabled         = env("SECRET_PROVIDER_CONNECT_HOST", "") == "" && env("OP_CONNECT_HOST", "") == ""
+  select = "1password"
+  enabled = !(env("SECRET_PROVIDER_CONNECT_HOST", "") != "" || env("OP_CONNECT_HOST", "") != ""
+    || ((env("SECRET_PROVIDER_CONNECT_TOKEN", "") != "" || env("SECRET_PROVIDER_CONNECT_TOKEN_FILE", "") != "" || env("OP_CONNECT_TOKEN", "") != "")
+  && env("SECRET_PROVIDER_ACCESS_TOKEN", "") == "" && env("SECRET_PROVIDER_ACCESS_TOKEN_FILE", "") == "" && env("OP_SERVICE_ACCOUNT_TOKEN", "") == ""))
   config_from_env = true
 }
 

@@ -2,10 +2,22 @@ package host
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/secrethost/secrethost/shared/provider"
 )
+
+// ConfigError is a configuration that cannot be used, found when a
+// provider starts: the plugin rejected its settings (invalid_config), or two
+// providers declare the same scheme. Nothing was resolved. The CLI exits 2
+// for it, as for any configuration error.
+type ConfigError struct{ Err error }
+
+func (e *ConfigError) Error() string { return e.Err.Error() }
+func (e *ConfigError) Unwrap() error { return e.Err }
 
 // Failure is one reference that could not be resolved.
 type Failure struct {
@@ -35,11 +47,11 @@ func (e *ResolveError) Describe(headline string) string {
 	for _, f := range e.Failures {
 		b.WriteString("\n  ")
 		if f.Name != "" && f.Name != f.Reference {
-			fmt.Fprintf(&b, "%s (%s)", f.Name, f.Reference)
+			fmt.Fprintf(&b, "%s (%s)", printable(f.Name), f.Reference)
 		} else {
 			b.WriteString(f.Reference)
 		}
-		msg := f.Err.Message
+		msg := printable(f.Err.Message)
 		if msg == "" {
 			msg = f.Err.Code.String()
 		}
@@ -70,7 +82,7 @@ func newResolveError(refs, names []string, failures map[string]*provider.Error) 
 		if !failed {
 			continue
 		}
-		f := Failure{Reference: ref, Err: err}
+		f := Failure{Reference: SafeReference(ref), Err: err}
 		if names != nil {
 			f.Name = names[i]
 		} else if i > 0 && contains(refs[:i], ref) {
@@ -88,4 +100,41 @@ func contains(s []string, v string) bool {
 		}
 	}
 	return false
+}
+
+// SafeReference is how a reference appears in errors and output: as it
+// is, unless it is not valid UTF-8 or has no scheme, when it is not a
+// reference at all and may be a secret put in its place; then only what is
+// wrong with it.
+func SafeReference(ref string) string {
+	if !utf8.ValidString(ref) {
+		return "<not valid UTF-8>"
+	}
+	if _, ok := schemeOf(ref); !ok {
+		return "<not a reference>"
+	}
+	return printable(ref)
+}
+
+// printable escapes control and bidirectional-formatting characters (a
+// terminal escape sequence, a newline that would forge another line of the
+// report) as Go does in a quoted string; the rest stays as it is.
+func printable(s string) string {
+	if !strings.ContainsFunc(s, unprintable) {
+		return s
+	}
+	var b strings.Builder
+	for _, r := range s {
+		if unprintable(r) {
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+func unprintable(r rune) bool {
+	return unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r)
 }

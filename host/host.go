@@ -21,6 +21,9 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/hashicorp/go-hclog"
 
@@ -38,10 +41,11 @@ var ErrClosed = errors.New("secrethost: host is closed")
 type Option func(*options)
 
 type options struct {
-	logger    hclog.Logger
-	pluginDir string
-	lookupEnv func(string) (string, bool)
-	coreDumps bool
+	logger       hclog.Logger
+	pluginDir    string
+	lookupEnv    func(string) (string, bool)
+	coreDumps    bool
+	probeTimeout time.Duration
 }
 
 // WithLogger sets the logger; plugin logs are forwarded into it under each
@@ -72,6 +76,7 @@ type Host struct {
 	// with env() or file(), so it must not appear in any message.
 	pluginDirSecret bool
 	lookupEnv       func(string) (string, bool)
+	probeTimeout    time.Duration
 	providers       []*instance
 
 	mu     sync.Mutex
@@ -110,7 +115,7 @@ func New(cfg *config.Config, opts ...Option) (*Host, error) {
 	o.harden()
 	// Socket directories of hosts that were killed too hard to clean up.
 	launch.SweepStaleSocketDirs(o.logger)
-	h := &Host{log: o.logger, lookupEnv: o.lookupEnv}
+	h := &Host{log: o.logger, lookupEnv: o.lookupEnv, probeTimeout: o.probeTimeout}
 	h.pluginDir = o.pluginDir
 	if h.pluginDir == "" {
 		h.pluginDir = cfg.PluginDir
@@ -165,6 +170,9 @@ func collect(opts []Option) options {
 	}
 	if o.lookupEnv == nil {
 		o.lookupEnv = os.LookupEnv
+	}
+	if o.probeTimeout <= 0 {
+		o.probeTimeout = DefaultProbeTimeout
 	}
 	return o
 }
@@ -328,9 +336,17 @@ func routeWith(schemes map[string]*instance, refs []string, failures map[string]
 		scheme, ok := schemeOf(ref)
 		in := schemes[scheme]
 		switch {
+		case !utf8.ValidString(ref):
+			// Caught here, before the wire (gRPC cannot marshal it and
+			// would fail the whole batch), and never shown: it may be a
+			// secret put where a reference belongs.
+			failures[ref] = provider.Errorf(provider.CodeInvalidReference, SafeReference(ref),
+				"not valid UTF-8 text, so not a secret reference (its bytes are not shown)")
 		case !ok:
-			failures[ref] = provider.Errorf(provider.CodeInvalidReference, ref,
-				"not a secret reference: expected <scheme>://…, where scheme is one of %s", schemeList(schemes))
+			// Not shown either: a value that is not a reference may be a
+			// secret pasted in place of one.
+			failures[ref] = provider.Errorf(provider.CodeInvalidReference, SafeReference(ref),
+				"not a secret reference (the value is not shown): expected <scheme>://…, where scheme is one of %s", schemeList(schemes))
 		case in == nil:
 			failures[ref] = provider.Errorf(provider.CodeInvalidReference, ref,
 				"no configured provider handles %q references; configured schemes: %s", scheme, schemeList(schemes))
@@ -363,7 +379,8 @@ func (h *Host) schemes(ctx context.Context, learn func(context.Context, *instanc
 	for i, in := range h.providers {
 		for _, s := range declared[i] {
 			if prev, dup := out[s]; dup {
-				return nil, fmt.Errorf("providers %q and %q both handle %q references; configure only one of them", prev.spec.Name, in.spec.Name, s)
+				return nil, &ConfigError{fmt.Errorf("providers %q (%s) and %q (%s) both handle %q references; configure only one of them",
+					prev.spec.Name, prev.spec.Pos, in.spec.Name, in.spec.Pos, s)}
 			}
 			out[s] = in
 		}
@@ -400,7 +417,10 @@ func (h *Host) usable() error {
 	return nil
 }
 
+// schemeOf finds a reference's scheme. Whitespace around the reference is
+// no part of it, at the start as at the end (the plugins trim both).
 func schemeOf(ref string) (string, bool) {
+	ref = strings.TrimLeftFunc(ref, unicode.IsSpace)
 	i := strings.Index(ref, "://")
 	if i <= 0 {
 		return "", false

@@ -35,7 +35,9 @@ func (h *Host) Schemes(ctx context.Context) ([]string, error) {
 // Validate checks references offline: each goes to the provider that
 // declared its scheme, whose Validate must not touch the network. It returns
 // one result per reference, in order (duplicates included); a reference with
-// no provider for its scheme is invalid. The error is for calls that could
+// no provider for its scheme is invalid, and so is one that is not valid
+// UTF-8 (print results' references with SafeReference: such a value may be
+// a secret put in place of a reference). The error is for calls that could
 // not be made at all (a plugin that does not start, say).
 //
 // A provider whose configuration is rejected (a CI job without credentials,

@@ -379,14 +379,17 @@ func (a *app) openHost() (*host.Host, error) {
 // fail reports err on stderr and returns its exit code.
 func (a *app) fail(cmd string, err error) int {
 	var (
-		ue *usageError
-		ce *configError
+		ue  *usageError
+		ce  *configError
+		hce *host.ConfigError
 	)
 	switch {
 	case errors.As(err, &ue):
 		fmt.Fprintf(a.Stderr, "secrethost %s: %v\nRun 'secrethost %s --help' for usage.\n", cmd, err, cmd)
 		return ExitUsage
-	case errors.As(err, &ce):
+	case errors.As(err, &ce), errors.As(err, &hce):
+		// A provider that rejected its settings, or two claiming one
+		// scheme: as much a configuration error as a bad config.hcl.
 		fmt.Fprintf(a.Stderr, "secrethost %s: configuration: %v\n", cmd, indent(err.Error()))
 		return ExitUsage
 	case errors.Is(err, context.Canceled):

@@ -268,7 +268,7 @@ func TestHygieneErrorMessages(t *testing.T) {
 			"C=op://Demo//password", "D=file://../op_token", "E=op://Demo/Postgres/password"}, 1, []string{"invalid_reference"}},
 		{"malformed reference/run", "mixed.hcl", nil, []string{"run", "--from", writeTemp(t, h.dir, "refs.env", "A=op://Demo\n"), "--", "true"}, 1,
 			[]string{"invalid_reference"}},
-		{"token inline and as a file", "mixed.hcl", both, []string{"resolve", "DB=op://Demo/Postgres/password"}, 1,
+		{"token inline and as a file", "mixed.hcl", both, []string{"resolve", "DB=op://Demo/Postgres/password"}, 2,
 			[]string{"configuration rejected", "mutually exclusive"}},
 		{"bad config/token as log level", bad("b1.hcl", `log_level = file("op_token")`), nil, []string{"resolve", "DB=op://Demo/Postgres/password"}, 2,
 			[]string{"log_level"}},
@@ -292,7 +292,7 @@ func TestHygieneErrorMessages(t *testing.T) {
     SECRET_PROVIDER_CONNECT_TOKEN = file("op_token")
     request_timeout = file("op_token")
   }
-}`), noToken, []string{"resolve", "DB=op://Demo/Postgres/password"}, 1, []string{"request_timeout", "not shown"}},
+}`), noToken, []string{"resolve", "DB=op://Demo/Postgres/password"}, 2, []string{"request_timeout", "not shown"}},
 		{"bad config/token as host", bad("b7.hcl", `provider "onepassword-connect" {
   config = {
     SECRET_PROVIDER_CONNECT_HOST  = file("op_token")

@@ -82,7 +82,7 @@ func (a *app) validate(ctx context.Context, from string, args []string) int {
 		}
 		r := results[0]
 		results = results[1:]
-		label := r.Reference
+		label := host.SafeReference(r.Reference)
 		if v.Name != v.Value {
 			label += " (" + v.Name + ")"
 		}

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/secrethost/secrethost/shared/credential"
@@ -18,6 +19,9 @@ import (
 // Provider is a provider that misbehaves on request: references name the
 // misbehaviour (test://panic, test://hang, test://exit, test://env, ...).
 type Provider struct {
+	// wedge is taken by GetInfo; test://hang takes it for good, as a
+	// plugin deadlocked on its own state would, so that nothing answers.
+	wedge  sync.Mutex
 	mode   string
 	prefix string
 	token  string // TEST_TOKEN, for test://panic-token and test://leak
@@ -31,7 +35,13 @@ func New(mode string) *Provider { return &Provider{mode: mode} }
 
 var _ provider.Provider = (*Provider)(nil)
 
+// RawMarker is text the "rawutf8" test plugin turns into invalid UTF-8 on
+// the wire.
+const RawMarker = "<<RAW-BYTES>>"
+
 func (p *Provider) GetInfo(context.Context, provider.InfoRequest) (provider.InfoResponse, error) {
+	p.wedge.Lock()
+	defer p.wedge.Unlock()
 	return provider.InfoResponse{Name: "test", Version: "0.0.1", Schemes: []string{"test"},
 		ConfigSchema: []provider.ConfigAttribute{
 			{Name: "prefix", Description: "prefix of every value"},
@@ -106,12 +116,35 @@ func (p *Provider) Resolve(ctx context.Context, req provider.ResolveRequest) (pr
 		case name == "exit":
 			os.Exit(3)
 		case name == "hang":
-			<-make(chan struct{}) // ignores its deadline on purpose
+			// Ignores its deadline and wedges the whole plugin, on purpose.
+			p.wedge.Lock()
+			<-make(chan struct{})
+		case name == "hang-alone":
+			// Ignores its deadline, but only this call is stuck.
+			<-make(chan struct{})
+		case strings.HasPrefix(name, "sleep-"):
+			// A slow backend that ignores cancellation: test://sleep-300ms.
+			d, err := time.ParseDuration(strings.TrimPrefix(name, "sleep-"))
+			if err != nil {
+				res.Err = provider.Errorf(provider.CodeInvalidReference, ref, "bad duration")
+				break
+			}
+			time.Sleep(d)
+			res.Value = []byte(strconv.Itoa(os.Getpid()))
 		case name == "slow":
 			select {
 			case <-time.After(5 * time.Second):
 			case <-ctx.Done():
 			}
+		case name == "badtext":
+			// An error message that is not UTF-8 (the backend's, say): the
+			// SDK repairs it before the wire; in mode "rawutf8" it reaches
+			// the wire as it is.
+			msg := "the backend said \xfe\xff\xfe"
+			if p.mode == "rawutf8" {
+				msg = "the backend said " + RawMarker
+			}
+			res.Err = provider.Errorf(provider.CodeNotFound, ref, "%s", msg)
 		case name == "env":
 			res.Value = []byte(strings.Join(os.Environ(), "\x00"))
 		case name == "leak":

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"unicode/utf8"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -30,7 +31,7 @@ type Client struct {
 var _ provider.Provider = (*Client)(nil)
 
 func (c *Client) GetInfo(ctx context.Context, _ provider.InfoRequest) (provider.InfoResponse, error) {
-	resp, err := c.rpc.GetInfo(ctx, &pb.GetInfoRequest{})
+	resp, err := c.rpc.GetInfo(ctx, &pb.GetInfoRequest{}, lenient)
 	if err != nil {
 		return provider.InfoResponse{}, c.transportError("GetInfo", err)
 	}
@@ -41,7 +42,17 @@ func (c *Client) GetInfo(ctx context.Context, _ provider.InfoRequest) (provider.
 }
 
 func (c *Client) Configure(ctx context.Context, req provider.ConfigureRequest) (provider.ConfigureResponse, error) {
-	resp, err := c.rpc.Configure(ctx, &pb.ConfigureRequest{Config: req.Config})
+	// gRPC cannot send a string that is not UTF-8; say which, not "the
+	// plugin broke the protocol". Keys only: a value may be a token.
+	for k, v := range req.Config {
+		if !utf8.ValidString(k) {
+			return provider.ConfigureResponse{}, provider.Errorf(provider.CodeInvalidConfig, "", "a configuration attribute name is not valid UTF-8 text")
+		}
+		if !utf8.ValidString(v) {
+			return provider.ConfigureResponse{}, provider.Errorf(provider.CodeInvalidConfig, "", "the value of %s is not valid UTF-8 text (the value is not shown)", k)
+		}
+	}
+	resp, err := c.rpc.Configure(ctx, &pb.ConfigureRequest{Config: req.Config}, lenient)
 	if err != nil {
 		return provider.ConfigureResponse{}, c.transportError("Configure", err)
 	}
@@ -52,7 +63,25 @@ func (c *Client) Configure(ctx context.Context, req provider.ConfigureRequest) (
 }
 
 func (c *Client) Validate(ctx context.Context, req provider.ValidateRequest) (provider.ValidateResponse, error) {
-	resp, err := c.rpc.Validate(ctx, &pb.ValidateRequest{References: req.References})
+	if sent, bad := splitInvalid(req.References); bad != nil {
+		out := provider.ValidateResponse{Results: make([]provider.ValidateResult, len(req.References))}
+		got := provider.ValidateResponse{}
+		if len(sent) > 0 {
+			var err error
+			if got, err = c.Validate(ctx, provider.ValidateRequest{References: sent}); err != nil {
+				return got, err
+			}
+		}
+		for i, ref := range req.References {
+			if e := bad[i]; e != nil {
+				out.Results[i] = provider.ValidateResult{Reference: ref, Err: e}
+			} else {
+				out.Results[i], got.Results = got.Results[0], got.Results[1:]
+			}
+		}
+		return out, nil
+	}
+	resp, err := c.rpc.Validate(ctx, &pb.ValidateRequest{References: req.References}, lenient)
 	if err != nil {
 		return provider.ValidateResponse{}, c.transportError("Validate", err)
 	}
@@ -71,7 +100,25 @@ func (c *Client) Validate(ctx context.Context, req provider.ValidateRequest) (pr
 }
 
 func (c *Client) Resolve(ctx context.Context, req provider.ResolveRequest) (provider.ResolveResponse, error) {
-	resp, err := c.rpc.Resolve(ctx, &pb.ResolveRequest{References: req.References})
+	if sent, bad := splitInvalid(req.References); bad != nil {
+		out := provider.ResolveResponse{Results: make([]provider.ResolveResult, len(req.References))}
+		got := provider.ResolveResponse{}
+		if len(sent) > 0 {
+			var err error
+			if got, err = c.Resolve(ctx, provider.ResolveRequest{References: sent}); err != nil {
+				return got, err
+			}
+		}
+		for i, ref := range req.References {
+			if e := bad[i]; e != nil {
+				out.Results[i] = provider.ResolveResult{Reference: ref, Err: e}
+			} else {
+				out.Results[i], got.Results = got.Results[0], got.Results[1:]
+			}
+		}
+		return out, nil
+	}
+	resp, err := c.rpc.Resolve(ctx, &pb.ResolveRequest{References: req.References}, lenient)
 	if err != nil {
 		return provider.ResolveResponse{}, c.transportError("Resolve", err)
 	}
@@ -90,7 +137,7 @@ func (c *Client) Resolve(ctx context.Context, req provider.ResolveRequest) (prov
 }
 
 func (c *Client) Check(ctx context.Context, _ provider.CheckRequest) (provider.CheckResponse, error) {
-	resp, err := c.rpc.Check(ctx, &pb.CheckRequest{})
+	resp, err := c.rpc.Check(ctx, &pb.CheckRequest{}, lenient)
 	if err != nil {
 		return provider.CheckResponse{}, c.transportError("Check", err)
 	}
@@ -101,11 +148,38 @@ func (c *Client) Check(ctx context.Context, _ provider.CheckRequest) (provider.C
 }
 
 func (c *Client) Close(ctx context.Context) error {
-	resp, err := c.rpc.Close(ctx, &pb.CloseRequest{})
+	resp, err := c.rpc.Close(ctx, &pb.CloseRequest{}, lenient)
 	if err != nil {
 		return c.transportError("Close", err)
 	}
 	return callError(resp.GetError())
+}
+
+// splitInvalid sorts out the references gRPC cannot send (not valid
+// UTF-8): they fail on their own, here, instead of failing the batch. bad
+// is nil when every reference can be sent; otherwise it holds an error at
+// the index of each that cannot, and sent the others, in order.
+func splitInvalid(refs []string) (sent []string, bad []*provider.Error) {
+	for i, ref := range refs {
+		if utf8.ValidString(ref) {
+			continue
+		}
+		if bad == nil {
+			bad = make([]*provider.Error, len(refs))
+		}
+		// The reference field must match what was asked; the message
+		// shows nothing of it.
+		bad[i] = provider.Errorf(provider.CodeInvalidReference, ref, "not valid UTF-8 text, so not a secret reference (its bytes are not shown)")
+	}
+	if bad == nil {
+		return refs, nil
+	}
+	for i, ref := range refs {
+		if bad[i] == nil {
+			sent = append(sent, ref)
+		}
+	}
+	return sent, bad
 }
 
 // checkBatch enforces "one result per reference, in order" on the host side,

@@ -1,13 +1,39 @@
 package plugin
 
 import (
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	pb "github.com/secrethost/secrethost/shared/internal/providerv1"
 	"github.com/secrethost/secrethost/shared/provider"
 )
 
 // The protobuf types stop here: everything else sees package provider.
+//
+// Every string a plugin sends goes through text first: protobuf refuses to
+// marshal a string that is not valid UTF-8, and one such byte in one error
+// message would otherwise fail the whole batch (as terraform-plugin-go's
+// ForceValidUTF8 prevents too).
+
+// text makes s valid UTF-8, each invalid byte sequence becoming U+FFFD.
+func text(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	return strings.ToValidUTF8(s, "\uFFFD")
+}
+
+func texts(in []string) []string {
+	if in == nil {
+		return nil
+	}
+	out := make([]string, len(in))
+	for i, s := range in {
+		out[i] = text(s)
+	}
+	return out
+}
 
 func errorToProto(e *provider.Error) *pb.Error {
 	if e == nil {
@@ -15,8 +41,8 @@ func errorToProto(e *provider.Error) *pb.Error {
 	}
 	return &pb.Error{
 		Code:         pb.Code(e.Code),
-		Reference:    e.Reference,
-		Message:      e.Message,
+		Reference:    text(e.Reference),
+		Message:      text(e.Message),
 		RetryAfterMs: e.RetryAfter.Milliseconds(),
 	}
 }
@@ -49,14 +75,14 @@ func callError(e *pb.Error) error {
 
 func infoToProto(in provider.InfoResponse) *pb.GetInfoResponse {
 	out := &pb.GetInfoResponse{
-		Name:            in.Name,
-		Version:         in.Version,
+		Name:            text(in.Name),
+		Version:         text(in.Version),
 		ProtocolVersion: uint32(provider.ProtocolVersion),
-		Schemes:         in.Schemes,
+		Schemes:         texts(in.Schemes),
 	}
 	for _, a := range in.ConfigSchema {
 		out.ConfigSchema = append(out.ConfigSchema, &pb.ConfigAttribute{
-			Name: a.Name, Description: a.Description, Required: a.Required, Sensitive: a.Sensitive,
+			Name: text(a.Name), Description: text(a.Description), Required: a.Required, Sensitive: a.Sensitive,
 			Path: a.Path || a.SecretFile, SecretFile: a.SecretFile,
 		})
 	}
@@ -82,7 +108,7 @@ func infoFromProto(in *pb.GetInfoResponse) provider.InfoResponse {
 func validateToProto(in provider.ValidateResponse) *pb.ValidateResponse {
 	out := &pb.ValidateResponse{Results: make([]*pb.ValidateResult, 0, len(in.Results))}
 	for _, r := range in.Results {
-		out.Results = append(out.Results, &pb.ValidateResult{Reference: r.Reference, Error: errorToProto(r.Err)})
+		out.Results = append(out.Results, &pb.ValidateResult{Reference: text(r.Reference), Error: errorToProto(r.Err)})
 	}
 	return out
 }
@@ -98,7 +124,7 @@ func validateFromProto(in *pb.ValidateResponse) provider.ValidateResponse {
 func resolveToProto(in provider.ResolveResponse) *pb.ResolveResponse {
 	out := &pb.ResolveResponse{Results: make([]*pb.ResolveResult, 0, len(in.Results))}
 	for _, r := range in.Results {
-		res := &pb.ResolveResult{Reference: r.Reference, Error: errorToProto(r.Err)}
+		res := &pb.ResolveResult{Reference: text(r.Reference), Error: errorToProto(r.Err)}
 		if r.Err == nil {
 			res.Value = r.Value
 		}
@@ -127,7 +153,7 @@ func resolveFromProto(in *pb.ResolveResponse) provider.ResolveResponse {
 func checkToProto(in provider.CheckResponse) *pb.CheckResponse {
 	out := &pb.CheckResponse{Healthy: in.Healthy}
 	for _, it := range in.Items {
-		out.Items = append(out.Items, &pb.CheckItem{Name: it.Name, Ok: it.OK, Detail: it.Detail})
+		out.Items = append(out.Items, &pb.CheckItem{Name: text(it.Name), Ok: it.OK, Detail: text(it.Detail)})
 	}
 	return out
 }

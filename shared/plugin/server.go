@@ -34,7 +34,7 @@ func (s *server) Configure(ctx context.Context, req *pb.ConfigureRequest) (*pb.C
 	if err != nil {
 		return &pb.ConfigureResponse{Error: errorToProto(provider.AsError(err))}, nil
 	}
-	return &pb.ConfigureResponse{Warnings: resp.Warnings}, nil
+	return &pb.ConfigureResponse{Warnings: texts(resp.Warnings)}, nil
 }
 
 func (s *server) Validate(ctx context.Context, req *pb.ValidateRequest) (*pb.ValidateResponse, error) {

@@ -3,13 +3,14 @@ package connect
 import (
 	"fmt"
 	"net/url"
+	"regexp"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
 	"unicode"
 
+	"github.com/secrethost/secrethost/plugins/internal/attrs"
 	"github.com/secrethost/secrethost/shared/credential"
 	"github.com/secrethost/secrethost/shared/provider"
 )
@@ -89,6 +90,12 @@ func parseConfig(cfg map[string]string) (*settings, []string, error) {
 	var warnings []string
 	s := &settings{cfg: cfg}
 
+	// First: a misspelt name would otherwise be reported as the attribute
+	// it was meant to be, missing.
+	if err := attrs.Check(cfg, knownNames()); err != nil {
+		return nil, nil, invalidConfig("%v", err)
+	}
+
 	host, from, w := pick(cfg, AttrHost, AttrHostFallback)
 	warnings = append(warnings, w...)
 	if host == "" {
@@ -118,18 +125,6 @@ func parseConfig(cfg map[string]string) (*settings, []string, error) {
 	}
 	if s.retries, err = intAttr(cfg, AttrMaxRetries, DefaultMaxRetries, 0, maxRetries); err != nil {
 		return nil, nil, err
-	}
-
-	var unknown []string
-	for k := range cfg {
-		if !slices.ContainsFunc(schema, func(a provider.ConfigAttribute) bool { return a.Name == k }) {
-			unknown = append(unknown, k)
-		}
-	}
-	if len(unknown) > 0 {
-		sort.Strings(unknown)
-		warnings = append(warnings, fmt.Sprintf("ignoring unknown configuration attribute(s) %s; known: %s",
-			strings.Join(unknown, ", "), knownAttrs()))
 	}
 	return s, warnings, nil
 }
@@ -170,6 +165,13 @@ func pick(cfg map[string]string, names ...string) (val, from string, warnings []
 // parseHost checks the Connect URL. The SDK builds request URLs as
 // host+"/v1/...", so a trailing slash would produce "//v1" and is trimmed.
 func parseHost(attr, raw string, tokens []string) (string, error) {
+	echo := plausibleHost(raw) && !slices.ContainsFunc(tokens, func(t string) bool { return strings.Contains(raw, t) })
+	if hostPort.MatchString(raw) && echo {
+		// A host[:port] without a scheme: url.Parse would read
+		// "localhost:8080" as scheme "localhost" and reject
+		// "127.0.0.1:8080" outright; both are the same mistake.
+		return "", invalidConfig("%s must be an http or https URL such as http://op-connect-api:8080, got %q (the scheme is missing: write http://%s)", attr, raw, raw)
+	}
 	u, err := url.Parse(raw)
 	if err != nil {
 		// Not echoed: a value this broken may be something pasted in the
@@ -179,7 +181,7 @@ func parseHost(attr, raw string, tokens []string) (string, error) {
 	scheme := strings.ToLower(u.Scheme)
 	switch {
 	case scheme != "http" && scheme != "https":
-		if !plausibleHost(raw) || slices.ContainsFunc(tokens, func(t string) bool { return strings.Contains(raw, t) }) {
+		if !echo {
 			return "", invalidConfig("%s must be an http or https URL such as http://op-connect-api:8080, got a %d-character value that does not look like one (not shown)", attr, len(raw))
 		}
 		hint := ""
@@ -205,6 +207,10 @@ func parseHost(attr, raw string, tokens []string) (string, error) {
 	// kept; only trailing slashes go.
 	return strings.TrimRight(u.String(), "/"), nil
 }
+
+// hostPort is a host name, IPv4 or bracketed IPv6 address with an optional
+// port and path, and no scheme: what people write for a URL's host.
+var hostPort = regexp.MustCompile(`^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9][A-Za-z0-9.-]*)(:[0-9]+)?(/[^?#]*)?$`)
 
 // inlineTokens are the tokens given inline, which no message may echo, not
 // even as part of another setting.
@@ -285,12 +291,12 @@ func intAttr(cfg map[string]string, name string, def, lo, hi int) (int, error) {
 	return n, nil
 }
 
-func knownAttrs() string {
+func knownNames() []string {
 	names := make([]string, len(schema))
 	for i, a := range schema {
 		names[i] = a.Name
 	}
-	return strings.Join(names, ", ")
+	return names
 }
 
 func invalidConfig(format string, args ...any) *provider.Error {

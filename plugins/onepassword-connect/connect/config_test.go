@@ -48,6 +48,16 @@ func TestConfigure(t *testing.T) {
 	}{
 		{"no host", with(AttrHost, "", AttrToken, secretToken), []string{AttrHost, AttrHostFallback, "not set"}},
 		{"host without scheme", with(AttrHost, "op-connect-api:8080", AttrToken, secretToken), []string{AttrHost, "http or https", "http://op-connect-api:8080"}},
+		{"IP host without scheme", with(AttrHost, "127.0.0.1:18080", AttrToken, secretToken), []string{AttrHost, "scheme is missing: write http://127.0.0.1:18080"}},
+		{"localhost without scheme", with(AttrHost, "localhost:18080", AttrToken, secretToken), []string{AttrHost, "scheme is missing: write http://localhost:18080"}},
+		{"one slash", with(AttrHost, "http:/op-connect-api:8080", AttrToken, secretToken), []string{AttrHost, "no host name"}},
+		{"scheme-relative", with(AttrHost, "//op-connect-api:8080", AttrToken, secretToken), []string{AttrHost, "scheme is missing: write http://op-connect-api:8080"}},
+		{"IPv6 host without scheme", with(AttrHost, "[::1]:18080", AttrToken, secretToken), []string{AttrHost, "scheme is missing: write http://[::1]:18080"}},
+		// A misspelt name is reported as such, with the name meant, not as
+		// the attribute it was meant to be being missing.
+		{"misspelt host", map[string]string{"SECRET_PROVIDER_CONNECT_HOTS": "http://x:8080", AttrToken: secretToken}, []string{`unknown configuration attribute "SECRET_PROVIDER_CONNECT_HOTS" (did you mean SECRET_PROVIDER_CONNECT_HOST?)`}},
+		{"misspelt knob", with(AttrToken, secretToken, "request_timout", "5s"), []string{`"request_timout" (did you mean request_timeout?)`}},
+		{"unknown attr", with(AttrToken, secretToken, "colour", secretToken), []string{`"colour"`, AttrRequestTimeout}},
 		{"ftp host", with(AttrHost, "ftp://op-connect-api", AttrToken, secretToken), []string{AttrHost, "http or https"}},
 		{"host no name", with(AttrHost, "http://", AttrToken, secretToken), []string{AttrHost, "no host name"}},
 		{"host query", with(AttrHost, "http://x:8080/?a=b", AttrToken, secretToken), []string{AttrHost, "query"}},
@@ -105,7 +115,6 @@ func TestConfigure(t *testing.T) {
 		{"file", with(AttrTokenFile, good), "http://op-connect-api:8080", AttrTokenFile, nil},
 		{"loose file warns", with(AttrTokenFile, loose), "http://op-connect-api:8080", AttrTokenFile, []string{"readable by group or others", loose}},
 		{"two hosts warn", with(AttrHostFallback, "http://other:8080", AttrToken, secretToken), "http://op-connect-api:8080", AttrToken, []string{AttrHost, AttrHostFallback}},
-		{"unknown attr warns", with(AttrToken, secretToken, "request_timout", "5s"), "http://op-connect-api:8080", AttrToken, []string{"request_timout"}},
 	}
 	for _, c := range okCases {
 		t.Run(c.name, func(t *testing.T) {

@@ -94,10 +94,43 @@ func matchField(item *onepassword.Item, ref opref.Ref) (*onepassword.ItemField, 
 		}
 	}
 	where := ""
+	var pool []*onepassword.ItemField
 	if ref.HasSection() {
 		where = fmt.Sprintf(" in section %q", ref.Section)
+		pool = pools[0]
+	} else {
+		pool = append(pools[0], pools[1]...)
 	}
-	return nil, fail(provider.CodeNotFound, "item %s has no field %q%s", describeItem(item), ref.Field, where)
+	return nil, fail(provider.CodeNotFound, "item %s has no field %q%s%s", describeItem(item), ref.Field, where, listLabels(pool, labels, !ref.HasSection()))
+}
+
+// listLabels lists the fields a reference could have named, by label (by
+// ID when unlabelled), never by value; withSection adds each field's
+// section.
+func listLabels(fs []*onepassword.ItemField, labels map[string]string, withSection bool) string {
+	if len(fs) == 0 {
+		return " (it has no fields there)"
+	}
+	parts := make([]string, 0, min(len(fs), maxListed+1))
+	for i, f := range fs {
+		if i == maxListed {
+			parts = append(parts, fmt.Sprintf("and %d more", len(fs)-i))
+			break
+		}
+		s := f.ID
+		if f.Label != "" {
+			s = fmt.Sprintf("%q", f.Label)
+		}
+		if id := sectionID(f); withSection && id != "" {
+			if l := labels[id]; l != "" {
+				s += fmt.Sprintf(" (section %q)", l)
+			} else {
+				s += fmt.Sprintf(" (section %s)", id)
+			}
+		}
+		parts = append(parts, s)
+	}
+	return "; its fields: " + strings.Join(parts, ", ")
 }
 
 // fieldValue applies the reference's attribute to the field.

@@ -3,11 +3,11 @@ package sa
 import (
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/secrethost/secrethost/plugins/internal/attrs"
 	"github.com/secrethost/secrethost/shared/credential"
 	"github.com/secrethost/secrethost/shared/provider"
 )
@@ -73,6 +73,16 @@ func parseConfig(cfg map[string]string) (config, []string, *provider.Error) {
 	var c config
 	var warnings []string
 
+	// First: a misspelt name would otherwise be reported as the attribute
+	// it was meant to be, missing.
+	known := make([]string, len(schema))
+	for i, a := range schema {
+		known[i] = a.Name
+	}
+	if err := attrs.Check(cfg, known); err != nil {
+		return c, nil, invalidConfig(err)
+	}
+
 	cred, err := credential.Load(cfg, tokenSpec)
 	if err != nil {
 		var ce *credential.Error
@@ -104,22 +114,6 @@ func parseConfig(cfg map[string]string) (config, []string, *provider.Error) {
 	if c.cacheMaxSize < 1 {
 		return c, nil, provider.Errorf(provider.CodeInvalidConfig, "",
 			"%s must be at least 1, got %d", AttrCacheMaxSize, c.cacheMaxSize)
-	}
-
-	var unknown []string
-	for name := range cfg {
-		if !slices.ContainsFunc(schema, func(a provider.ConfigAttribute) bool { return a.Name == name }) {
-			unknown = append(unknown, name)
-		}
-	}
-	if len(unknown) > 0 {
-		slices.Sort(unknown)
-		known := make([]string, len(schema))
-		for i, a := range schema {
-			known[i] = a.Name
-		}
-		warnings = append(warnings, fmt.Sprintf("ignoring unknown configuration attribute(s) %s; known: %s",
-			strings.Join(unknown, ", "), strings.Join(known, ", ")))
 	}
 	return c, warnings, nil
 }

@@ -147,13 +147,19 @@ func TestConfigCache(t *testing.T) {
 	}
 }
 
-func TestConfigUnknownAttributeWarns(t *testing.T) {
-	_, warnings, err := parseConfig(map[string]string{AttrToken: testToken, "request_timeout": "10s"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(warnings) != 1 || !strings.Contains(warnings[0], "request_timeout") || !strings.Contains(warnings[0], AttrCacheTTL) || strings.Contains(warnings[0], "10s") {
-		t.Errorf("warnings = %q", warnings)
+// TestConfigUnknownAttributeIsAnError: a name the schema does not know is
+// reported with the closest known one, before anything else (a misspelt
+// token name would otherwise read as "no token").
+func TestConfigUnknownAttributeIsAnError(t *testing.T) {
+	for name, want := range map[string]string{
+		"request_timeout":              `unknown configuration attribute "request_timeout"; known: ` + AttrToken,
+		"SECRET_PROVIDER_ACCES_TOKEN":  `"SECRET_PROVIDER_ACCES_TOKEN" (did you mean SECRET_PROVIDER_ACCESS_TOKEN?)`,
+		"SECRET_PROVIDER_CACHE_ENABLD": `(did you mean SECRET_PROVIDER_CACHE_ENABLED?)`,
+	} {
+		_, _, err := parseConfig(map[string]string{name: testToken})
+		if err == nil || err.Code != provider.CodeInvalidConfig || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), testToken) {
+			t.Errorf("%s: %v", name, err)
+		}
 	}
 }
 
