@@ -224,15 +224,15 @@ func TestValidate(t *testing.T) {
 }
 
 // TestRejectedConfig: Configure answers CODE_INVALID_CONFIG, so resolve
-// fails with the plugin's reason and validate still works, through the
+// fails with the plugin's reason and exit 2 (a configuration error), and validate still works, through the
 // host's unconfigured fallback (a CI job without the secrets directory).
 func TestRejectedConfig(t *testing.T) {
 	f := newFixture(t)
 	cfg := f.config(t, `  config = { dir = "/nonexistent/secrets" }`)
 
 	r := f.run(t, "--config", cfg, "resolve", "A=pyfile://a")
-	if r.code != 1 || !strings.Contains(r.stderr, "configuration rejected") || !strings.Contains(r.stderr, `dir '/nonexistent/secrets' is not a readable directory`) {
-		t.Errorf("resolve with a rejected configuration: exit %d, want 1 and the plugin's reason\nstderr:\n%s", r.code, r.stderr)
+	if r.code != 2 || !strings.Contains(r.stderr, "configuration rejected") || !strings.Contains(r.stderr, `dir '/nonexistent/secrets' is not a readable directory`) {
+		t.Errorf("resolve with a rejected configuration: exit %d, want 2 and the plugin's reason\nstderr:\n%s", r.code, r.stderr)
 	}
 
 	r = f.run(t, "--config", cfg, "validate", "pyfile://a", "pyfile://../x")
@@ -247,8 +247,8 @@ func TestRejectedConfig(t *testing.T) {
 	// An unknown attribute is rejected too, naming it.
 	cfg = f.config(t, fmt.Sprintf("  config = { dir = %q, directory = \"x\" }", f.dir))
 	r = f.run(t, "--config", cfg, "resolve", "A=pyfile://a")
-	if r.code != 1 || !strings.Contains(r.stderr, "unknown attribute(s) directory") {
-		t.Errorf("resolve with an unknown attribute: exit %d, want 1 naming it\nstderr:\n%s", r.code, r.stderr)
+	if r.code != 2 || !strings.Contains(r.stderr, "unknown attribute(s) directory") {
+		t.Errorf("resolve with an unknown attribute: exit %d, want 2 naming it\nstderr:\n%s", r.code, r.stderr)
 	}
 }
 
