@@ -82,7 +82,11 @@ func newResolveError(refs, names []string, failures map[string]*provider.Error) 
 		if !failed {
 			continue
 		}
-		f := Failure{Reference: SafeReference(ref), Err: err}
+		shown := SafeReference(ref)
+		if err.Reference == unknownSchemeRef {
+			shown = unknownSchemeRef
+		}
+		f := Failure{Reference: shown, Err: err}
 		if names != nil {
 			f.Name = names[i]
 		} else if i > 0 && contains(refs[:i], ref) {
@@ -101,6 +105,10 @@ func contains(s []string, v string) bool {
 	}
 	return false
 }
+
+// unknownSchemeRef stands for a value whose scheme no configured provider
+// handles: it is not a reference, so it is not shown.
+const unknownSchemeRef = "<not a reference of a configured scheme>"
 
 // SafeReference is how a reference appears in errors and output: as it
 // is, unless it is not valid UTF-8 or has no scheme, when it is not a

@@ -348,8 +348,11 @@ func routeWith(schemes map[string]*instance, refs []string, failures map[string]
 			failures[ref] = provider.Errorf(provider.CodeInvalidReference, SafeReference(ref),
 				"not a secret reference (the value is not shown): expected <scheme>://…, where scheme is one of %s", schemeList(schemes))
 		case in == nil:
-			failures[ref] = provider.Errorf(provider.CodeInvalidReference, ref,
-				"no configured provider handles %q references; configured schemes: %s", scheme, schemeList(schemes))
+			// Not shown: a value with a scheme no provider handles did
+			// not parse as a reference either (a URL holding a token,
+			// https://oauth2:ghp_…@github.com/…, say).
+			failures[ref] = provider.Errorf(provider.CodeInvalidReference, unknownSchemeRef,
+				"not a reference of a configured scheme (the value is not shown); configured schemes: %s", schemeList(schemes))
 		default:
 			groups[in] = append(groups[in], ref)
 		}

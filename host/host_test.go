@@ -111,6 +111,7 @@ func TestResolveThroughExampleProvider(t *testing.T) {
 		"MISSING":     "file://nope",
 		"BAD":         "file://../etc/passwd",
 		"OTHER":       "vault://x",
+		"REPO_URL":    "https://oauth2:ghp_s3cretT0ken@github.com/o/r.git",
 	})
 	if got != nil {
 		t.Errorf("values returned despite failures: %v", got)
@@ -119,15 +120,17 @@ func TestResolveThroughExampleProvider(t *testing.T) {
 	if !errors.As(err, &rerr) {
 		t.Fatalf("error %v is not a *host.ResolveError", err)
 	}
-	if len(rerr.Failures) != 3 {
-		t.Errorf("want 3 failures, got %d: %v", len(rerr.Failures), err)
+	if len(rerr.Failures) != 4 {
+		t.Errorf("want 4 failures, got %d: %v", len(rerr.Failures), err)
 	}
-	for _, want := range []string{"MISSING (file://nope): not_found", "BAD (file://../etc/passwd): invalid_reference", `OTHER (vault://x): invalid_reference: no configured provider handles "vault" references`} {
+	for _, want := range []string{"MISSING (file://nope): not_found", "BAD (file://../etc/passwd): invalid_reference", "OTHER (<not a reference of a configured scheme>): invalid_reference: not a reference of a configured scheme",
+		"REPO_URL (<not a reference of a configured scheme>): invalid_reference"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q:\n%v", want, err)
 		}
 	}
-	if strings.Contains(err.Error(), "s3cret") {
+	// A value with a scheme nobody handles is not a reference: never shown.
+	if strings.Contains(err.Error(), "s3cret") || strings.Contains(err.Error(), "vault://x") || strings.Contains(err.Error(), "github.com") {
 		t.Errorf("error leaks a secret value: %v", err)
 	}
 	if !errors.Is(err, provider.ErrNotFound) {
