@@ -23,6 +23,7 @@ build:
 # vet and gofmt first: they are cheap and catch what the race run would
 # only trip over later.
 test: vet fmt-check
+	bash scripts/fuzzresult_test.sh
 	CGO_ENABLED=1 $(GO) test -race -count=1 ./...
 
 vet:
