@@ -333,8 +333,15 @@ func TestFiles(t *testing.T) {
 		t.Errorf("content headers: %v", h)
 	}
 
-	wantError(t, srv.URL(), pgFiles+"/nofile", testToken, 404, "file nofile not found")
-	wantError(t, srv.URL(), pgFiles+"/nofile/content", testToken, 404, "file nofile not found")
+	nofile := NewID("nofile")
+	wantError(t, srv.URL(), pgFiles+"/"+nofile, testToken, 404, "file "+nofile+" not found")
+	wantError(t, srv.URL(), pgFiles+"/"+nofile+"/content", testToken, 404, "file "+nofile+" not found")
+	// File IDs are checked like vault and item IDs.
+	wantError(t, srv.URL(), pgFiles+"/nofile", testToken, 400, "Invalid File UUID")
+	wantError(t, srv.URL(), pgFiles+"/nofile/content", testToken, 400, "Invalid File UUID")
+	// A trailing slash on a collection path, as connect-sdk-js sends it, is the collection.
+	getJSON(t, srv.URL(), pgFiles+"/", testToken, 200, nil)
+	getJSON(t, srv.URL(), "/v1/vaults/", testToken, 200, nil)
 	wantError(t, srv.URL(), "/v1/vaults/"+fx.ops.ID+"/items/"+fx.ops.Items[0].ID+"/files", testToken, 403, msgNoVaultAccess)
 	getJSON(t, srv.URL(), "/v1/vaults/"+fx.demo.ID+"/items/"+fx.github.ID+"/files", testToken, 200, &files)
 	if len(files) != 0 {
