@@ -73,9 +73,9 @@ type Item struct {
 	LastEditedBy string     `json:"lastEditedBy,omitempty"`
 	// AdditionalInformation is the subtitle Connect puts in list results (e.g. a login's
 	// username). Kept as seeded, so items captured from a real server load unchanged.
-	AdditionalInformation string `json:"additionalInformation,omitempty"`
-	CreatedAt    time.Time  `json:"createdAt,omitzero"`
-	UpdatedAt    time.Time  `json:"updatedAt,omitzero"`
+	AdditionalInformation string    `json:"additionalInformation,omitempty"`
+	CreatedAt             time.Time `json:"createdAt,omitzero"`
+	UpdatedAt             time.Time `json:"updatedAt,omitzero"`
 }
 
 // ItemVault is the {"id": ...} reference every item carries; connect-sdk-go needs it to fetch

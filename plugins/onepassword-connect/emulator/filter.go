@@ -221,5 +221,9 @@ func (e Expr) match(one func(Filter) bool) bool {
 	return false
 }
 
-func (e Expr) matchVault(v *Vault) bool { return e.match(func(f Filter) bool { return f.matchVault(v) }) }
-func (e Expr) matchItem(it *Item) bool  { return e.match(func(f Filter) bool { return f.matchItem(it) }) }
+func (e Expr) matchVault(v *Vault) bool {
+	return e.match(func(f Filter) bool { return f.matchVault(v) })
+}
+func (e Expr) matchItem(it *Item) bool {
+	return e.match(func(f Filter) bool { return f.matchItem(it) })
+}
