@@ -685,3 +685,37 @@ func TestIDShapedVaultName(t *testing.T) {
 	ref := "op://nosuchvaultnosuchvault1/DB/password"
 	expectErr(t, failures(t, h, ref)[ref], ref, provider.CodeNotFound, "nosuchvaultnosuchvault1")
 }
+
+// TestItemState: archived and deleted items never resolve (state.go gives the sources). By
+// title, an archived twin of a live item is skipped rather than ambiguous; by ID, either is
+// not_found and says why.
+func TestItemState(t *testing.T) {
+	fx := fixture.New()
+	twin := fx.Production.AddItem("Postgres", "DATABASE")
+	twin.State = "ARCHIVED"
+	twin.AddField(emulator.Field{Type: "CONCEALED", Label: "password", Value: "archived-twin-pw"})
+	old := fx.Production.AddItem("Old", "PASSWORD")
+	old.State = "ARCHIVED"
+	old.AddField(emulator.Field{Type: "CONCEALED", Label: "password", Value: "archived-pw"})
+	gone := fx.Production.AddItem("Gone", "PASSWORD")
+	gone.State = "DELETED"
+	gone.AddField(emulator.Field{Type: "CONCEALED", Label: "password", Value: "deleted-pw"})
+	srv := emulator.NewTestServer(t, fx.Data)
+	h, _ := newHost(t, cfg(srv.URL(), fixture.Token))
+
+	got, err := h.GetSecret(ctx(t, 30*time.Second), "op://Production/Postgres/password")
+	if err != nil || got != fixture.PGPassword {
+		t.Errorf("live item beside an archived twin: got %q, %v", got, err)
+	}
+	refs := []string{
+		"op://Production/Old/password",
+		"op://Production/" + old.ID + "/password",
+		"op://Production/Gone/password",
+		"op://Production/" + gone.ID + "/password",
+	}
+	fs := failures(t, h, refs...)
+	expectErr(t, fs[refs[0]], refs[0], provider.CodeNotFound)
+	expectErr(t, fs[refs[1]], refs[1], provider.CodeNotFound, "archived")
+	expectErr(t, fs[refs[2]], refs[2], provider.CodeNotFound)
+	expectErr(t, fs[refs[3]], refs[3], provider.CodeNotFound, "deleted")
+}

@@ -240,7 +240,7 @@ func (r *resolver) itemByTitle(vq, vid, title string, exactOnly bool) (*onepassw
 			items[i] = &found[i]
 			r.fetches.put(vid+"/"+found[i].ID, items[i], nil)
 		}
-		hits := byTitle(items, title, itemTitle)
+		hits := live(r, byTitle(items, title, itemTitle), func(it *onepassword.Item) string { return it.ID })
 		switch {
 		case len(hits) == 1:
 			return hits[0], nil
@@ -271,7 +271,8 @@ func (r *resolver) itemFromListing(s subject) (*onepassword.Item, *failure) {
 	if f != nil {
 		return nil, f
 	}
-	hits := byTitle(sums, s.item, func(it onepassword.Item) string { return it.Title })
+	hits := live(r, byTitle(sums, s.item, func(it onepassword.Item) string { return it.Title }),
+		func(it onepassword.Item) string { return it.ID })
 	switch len(hits) {
 	case 0:
 		return nil, fail(provider.CodeNotFound, "item %q not found in vault %s", s.item, s.vaultDesc())
@@ -312,6 +313,9 @@ func (r *resolver) fetch(vq, vid, id, name string) (*onepassword.Item, *failure)
 		})
 		if err != nil {
 			return nil, r.failureFor(o, err, subject{action: "reading", vault: vq, vaultID: vid, item: name, itemID: id})
+		}
+		if st := r.stats.state(id); st != "" {
+			return nil, stateFailure(st, fmt.Sprintf("%q (%s)", name, id), vq)
 		}
 		return it, nil
 	})
