@@ -656,3 +656,66 @@ func timeline(reqs []emulator.Request, start time.Time) string {
 	}
 	return b.String()
 }
+
+// TestIDShapedVaultName: a vault whose name looks like an ID is first tried as an ID; when
+// Connect says there is no such vault, one lookup by name finds it (issue 12, item 5). A real
+// vault ID still costs no lookup, and a vault that exists by neither ID nor name is not_found.
+func TestIDShapedVaultName(t *testing.T) {
+	fx := fixture.New()
+	v := fx.Data.AddVault("productionsecretsvault2024")
+	it := v.AddItem("DB", "DATABASE")
+	it.AddField(emulator.Field{Type: "CONCEALED", Label: "password", Value: "id-shaped-vault-pw"})
+	fx.Data.Grant(fixture.Token, v.ID)
+	srv := emulator.NewTestServer(t, fx.Data)
+	h, _ := newHost(t, cfg(srv.URL(), fixture.Token))
+
+	got, err := h.GetSecret(ctx(t, 30*time.Second), "op://productionsecretsvault2024/DB/password")
+	if err != nil || got != "id-shaped-vault-pw" {
+		t.Fatalf("got %q, %v", got, err)
+	}
+	// list by title (404 vault), vault by name, list by title, fetch.
+	if n := srv.RequestCount(); n != 4 {
+		t.Errorf("%d requests, want 4: %v", n, srv.Requests())
+	}
+	srv.ResetRequests()
+	got, err = h.GetSecret(ctx(t, 30*time.Second), "op://"+v.ID+"/DB/password")
+	if err != nil || got != "id-shaped-vault-pw" || srv.RequestCount() != 2 {
+		t.Errorf("by ID: got %q, %v, %d requests", got, err, srv.RequestCount())
+	}
+	ref := "op://nosuchvaultnosuchvault1/DB/password"
+	expectErr(t, failures(t, h, ref)[ref], ref, provider.CodeNotFound, "nosuchvaultnosuchvault1")
+}
+
+// TestItemState: archived and deleted items never resolve (state.go gives the sources). By
+// title, an archived twin of a live item is skipped rather than ambiguous; by ID, either is
+// not_found and says why.
+func TestItemState(t *testing.T) {
+	fx := fixture.New()
+	twin := fx.Production.AddItem("Postgres", "DATABASE")
+	twin.State = "ARCHIVED"
+	twin.AddField(emulator.Field{Type: "CONCEALED", Label: "password", Value: "archived-twin-pw"})
+	old := fx.Production.AddItem("Old", "PASSWORD")
+	old.State = "ARCHIVED"
+	old.AddField(emulator.Field{Type: "CONCEALED", Label: "password", Value: "archived-pw"})
+	gone := fx.Production.AddItem("Gone", "PASSWORD")
+	gone.State = "DELETED"
+	gone.AddField(emulator.Field{Type: "CONCEALED", Label: "password", Value: "deleted-pw"})
+	srv := emulator.NewTestServer(t, fx.Data)
+	h, _ := newHost(t, cfg(srv.URL(), fixture.Token))
+
+	got, err := h.GetSecret(ctx(t, 30*time.Second), "op://Production/Postgres/password")
+	if err != nil || got != fixture.PGPassword {
+		t.Errorf("live item beside an archived twin: got %q, %v", got, err)
+	}
+	refs := []string{
+		"op://Production/Old/password",
+		"op://Production/" + old.ID + "/password",
+		"op://Production/Gone/password",
+		"op://Production/" + gone.ID + "/password",
+	}
+	fs := failures(t, h, refs...)
+	expectErr(t, fs[refs[0]], refs[0], provider.CodeNotFound)
+	expectErr(t, fs[refs[1]], refs[1], provider.CodeNotFound, "archived")
+	expectErr(t, fs[refs[2]], refs[2], provider.CodeNotFound)
+	expectErr(t, fs[refs[3]], refs[3], provider.CodeNotFound, "deleted")
+}

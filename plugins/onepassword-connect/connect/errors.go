@@ -27,6 +27,8 @@ type failure struct {
 	retryAfter time.Duration
 	// itemMissing: Connect said the item (not its vault) does not exist.
 	itemMissing bool
+	// vaultMissing: Connect said the vault does not exist (404).
+	vaultMissing bool
 }
 
 func fail(code provider.Code, format string, args ...any) *failure {
@@ -130,8 +132,10 @@ func (r *resolver) failureFor(o *op, err error, s subject) *failure {
 			s.vaultDesc(), answered, s.action+" "+s.target(), noAccessHint)
 	case status == http.StatusNotFound:
 		if s.item == "" || strings.HasPrefix(strings.ToLower(msg), "vault") {
-			return fail(provider.CodeNotFound, "vault %s not found (%s); the ID may be wrong, or the token may not have access to it. %s",
+			f := fail(provider.CodeNotFound, "vault %s not found (%s); the ID may be wrong, or the token may not have access to it. %s",
 				s.vaultDesc(), answered, noAccessHint)
+			f.vaultMissing = true
+			return f
 		}
 		f := fail(provider.CodeNotFound, "item %s not found in vault %s (%s)", s.itemDesc(), s.vaultDesc(), answered)
 		f.itemMissing = true

@@ -100,34 +100,67 @@ func (r *resolver) resolveAll(plan map[string]map[string]bool) map[itemKey]itemR
 				}
 				return
 			}
-			var titles, ids []string
-			for iq := range items {
-				if opref.IsID(iq) {
-					ids = append(ids, iq)
-				} else {
-					titles = append(titles, iq)
+			res := r.resolveItems(vq, vid, items)
+			// A vault name that looks like an ID (e.g. "productionsecretsvault2024") was
+			// taken as an ID; if Connect says no such vault, look it up by name once and
+			// resolve the items again there (issue 12, item 5).
+			if opref.IsID(vq) && anyVaultMissing(res) {
+				if alt, af := r.vaultByName(vq); af == nil && alt != vid {
+					res = r.resolveItems(vq, alt, items)
 				}
 			}
-			var iwg sync.WaitGroup
-			for _, t := range titles {
-				iwg.Go(func() {
-					it, f := r.itemByTitle(vq, vid, t, false)
-					set(vq, t, it, f)
-				})
+			for iq, ir := range res {
+				set(vq, iq, ir.item, ir.fail)
 			}
-			// An item named by ID may also be one a title lookup
-			// fetches: the transport sends identical GETs of a call
-			// once, so both can start now.
-			for _, id := range ids {
-				iwg.Go(func() {
-					it, f := r.itemByID(vq, vid, id)
-					set(vq, id, it, f)
-				})
-			}
-			iwg.Wait()
 		})
 	}
 	wg.Wait()
+	return out
+}
+
+func anyVaultMissing(res map[string]itemResult) bool {
+	for _, ir := range res {
+		if ir.fail != nil && ir.fail.vaultMissing {
+			return true
+		}
+	}
+	return false
+}
+
+// resolveItems resolves the items of one vault, by title and by ID, concurrently.
+func (r *resolver) resolveItems(vq, vid string, items map[string]bool) map[string]itemResult {
+	var mu sync.Mutex
+	out := map[string]itemResult{}
+	set := func(i string, it *onepassword.Item, f *failure) {
+		mu.Lock()
+		out[i] = itemResult{it, f}
+		mu.Unlock()
+	}
+	var titles, ids []string
+	for iq := range items {
+		if opref.IsID(iq) {
+			ids = append(ids, iq)
+		} else {
+			titles = append(titles, iq)
+		}
+	}
+	var iwg sync.WaitGroup
+	for _, t := range titles {
+		iwg.Go(func() {
+			it, f := r.itemByTitle(vq, vid, t, false)
+			set(t, it, f)
+		})
+	}
+	// An item named by ID may also be one a title lookup
+	// fetches: the transport sends identical GETs of a call
+	// once, so both can start now.
+	for _, id := range ids {
+		iwg.Go(func() {
+			it, f := r.itemByID(vq, vid, id)
+			set(id, it, f)
+		})
+	}
+	iwg.Wait()
 	return out
 }
 
@@ -137,6 +170,11 @@ func (r *resolver) vaultID(query string) (string, *failure) {
 	if opref.IsID(query) {
 		return query, nil
 	}
+	return r.vaultByName(query)
+}
+
+// vaultByName looks a vault up by its name, at most once per call.
+func (r *resolver) vaultByName(query string) (string, *failure) {
 	return r.vaults.do(query, func() (string, *failure) {
 		s := subject{action: "looking up", vault: query}
 		var found []onepassword.Vault
@@ -202,7 +240,7 @@ func (r *resolver) itemByTitle(vq, vid, title string, exactOnly bool) (*onepassw
 			items[i] = &found[i]
 			r.fetches.put(vid+"/"+found[i].ID, items[i], nil)
 		}
-		hits := byTitle(items, title, itemTitle)
+		hits := live(r, byTitle(items, title, itemTitle), func(it *onepassword.Item) string { return it.ID })
 		switch {
 		case len(hits) == 1:
 			return hits[0], nil
@@ -233,7 +271,8 @@ func (r *resolver) itemFromListing(s subject) (*onepassword.Item, *failure) {
 	if f != nil {
 		return nil, f
 	}
-	hits := byTitle(sums, s.item, func(it onepassword.Item) string { return it.Title })
+	hits := live(r, byTitle(sums, s.item, func(it onepassword.Item) string { return it.Title }),
+		func(it onepassword.Item) string { return it.ID })
 	switch len(hits) {
 	case 0:
 		return nil, fail(provider.CodeNotFound, "item %q not found in vault %s", s.item, s.vaultDesc())
@@ -274,6 +313,9 @@ func (r *resolver) fetch(vq, vid, id, name string) (*onepassword.Item, *failure)
 		})
 		if err != nil {
 			return nil, r.failureFor(o, err, subject{action: "reading", vault: vq, vaultID: vid, item: name, itemID: id})
+		}
+		if st := r.stats.state(id); st != "" {
+			return nil, stateFailure(st, fmt.Sprintf("%q (%s)", name, id), vq)
 		}
 		return it, nil
 	})

@@ -124,8 +124,9 @@ type callState struct {
 	retries  atomic.Int64
 	shared   atomic.Int64 // GETs answered by another op's identical request
 
-	mu   sync.Mutex
-	gets map[string]*sharedGet
+	mu     sync.Mutex
+	gets   map[string]*sharedGet
+	states map[string]string // item ID -> "ARCHIVED"/"DELETED" (state.go)
 }
 
 type sharedGet struct {
@@ -373,6 +374,7 @@ func (t *transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if resp != nil {
 		g.body, _ = io.ReadAll(resp.Body) // already buffered: cannot fail
 		g.resp = resp
+		call.noteStates(req.URL.Path, resp.StatusCode, g.body)
 	}
 	g.retryAfter, g.fail = retryAfter, fail
 	close(g.done)

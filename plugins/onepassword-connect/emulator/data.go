@@ -71,14 +71,18 @@ type Item struct {
 	Fields       []*Field   `json:"fields,omitempty"`
 	Files        []*File    `json:"files,omitempty"`
 	LastEditedBy string     `json:"lastEditedBy,omitempty"`
-	CreatedAt    time.Time  `json:"createdAt,omitzero"`
-	UpdatedAt    time.Time  `json:"updatedAt,omitzero"`
+	// AdditionalInformation is the subtitle Connect puts in list results (e.g. a login's
+	// username). Kept as seeded, so items captured from a real server load unchanged.
+	AdditionalInformation string    `json:"additionalInformation,omitempty"`
+	CreatedAt             time.Time `json:"createdAt,omitzero"`
+	UpdatedAt             time.Time `json:"updatedAt,omitzero"`
 }
 
 // ItemVault is the {"id": ...} reference every item carries; connect-sdk-go needs it to fetch
 // full items after a title search.
 type ItemVault struct {
-	ID string `json:"id"`
+	ID   string `json:"id"`
+	Name string `json:"name,omitempty"` // sent by newer Connect servers; kept as seeded
 }
 
 // URL is one of an item's websites.
@@ -149,8 +153,19 @@ func Load(path string) (*Data, error) {
 
 // Parse decodes and validates seed data JSON.
 func Parse(b []byte) (*Data, error) {
+	// The envelope ("vaults", "tokens") is the emulator's own format, so a misspelt key there
+	// is an error. Inside vaults and items, keys the emulator does not model are ignored: seed
+	// data is often an item captured from a real Connect server, and a newer server may send
+	// keys this one has never heard of.
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(b, &top); err == nil {
+		for k := range top {
+			if k != "vaults" && k != "tokens" {
+				return nil, fmt.Errorf("decoding seed data: unknown field %q (want vaults, tokens)", k)
+			}
+		}
+	}
 	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
 	var d Data
 	if err := dec.Decode(&d); err != nil {
 		return nil, fmt.Errorf("decoding seed data: %w", err)
@@ -277,8 +292,9 @@ func validateItem(it *Item, vaultID string) error {
 			continue
 		}
 		where := fmt.Sprintf("file %q (files[%d])", f.Name, fi)
-		if strings.Contains(f.ID, "/") {
-			bad("%s: id %q must not contain '/'", where, f.ID)
+		if !ValidID(f.ID) {
+			// As for vaults and items: connect-sdk-go refuses any other file ID.
+			bad("%s: id %q must be 26 lowercase letters or digits", where, f.ID)
 		}
 		if files[f.ID] {
 			bad("%s: duplicate file id %q", where, f.ID)

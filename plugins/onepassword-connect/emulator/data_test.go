@@ -17,8 +17,8 @@ func TestParseValid(t *testing.T) {
 	    "sections": [{"id": "add more"}],
 	    "fields": [{"id": "f1", "section": {"id": "add more"}, "type": "OTP", "value": "x", "totp": "123456"}],
 	    "files": [
-	      {"id": "file1", "name": "a.bin", "content": "AAEC", "size": 999, "content_path": "ignored"},
-	      {"id": "file2", "name": "b.txt", "contentText": "hello", "section": {"id": "add more"}}
+	      {"id": "file1file1file1file1file1f", "name": "a.bin", "content": "AAEC", "size": 999, "content_path": "ignored"},
+	      {"id": "file2file2file2file2file2f", "name": "b.txt", "contentText": "hello", "section": {"id": "add more"}}
 	    ]
 	  }]}],
 	  "tokens": {"t1": ["abcdefghijklmnopqrstuvwxyz"], "t2": ["*"]}
@@ -34,7 +34,7 @@ func TestParseValid(t *testing.T) {
 		t.Fatal(err)
 	}
 	it, _ := srv.Item("abcdefghijklmnopqrstuvwxyz", "0123456789abcdefghijklmnop")
-	if f := it.Files[0]; f.Size != 3 || f.ContentPath != contentPath(d.Vaults[0].ID, it.ID, "file1") {
+	if f := it.Files[0]; f.Size != 3 || f.ContentPath != contentPath(d.Vaults[0].ID, it.ID, "file1file1file1file1file1f") {
 		t.Errorf("file not normalised: %+v", f)
 	}
 	if f := it.Files[1]; string(f.Content) != "hello" || f.Size != 5 || f.ContentText != "" {
@@ -45,13 +45,40 @@ func TestParseValid(t *testing.T) {
 	}
 }
 
+// TestParseConnectShapedItem: an item as a real Connect server returns it (GET .../items/{id}
+// with vault.name and additionalInformation, plus a key nobody models) is valid seed data, and
+// the emulator serves vault.name and additionalInformation back.
+func TestParseConnectShapedItem(t *testing.T) {
+	d, err := Parse([]byte(`{"vaults": [{"id": "abcdefghijklmnopqrstuvwxyz", "name": "Demo", "items": [{
+	    "id": "0123456789abcdefghijklmnop", "title": "Doc", "category": "LOGIN",
+	    "vault": {"id": "abcdefghijklmnopqrstuvwxyz", "name": "Demo"},
+	    "additionalInformation": "alice", "someFutureKey": {"x": 1},
+	    "fields": [{"id": "username", "type": "STRING", "purpose": "USERNAME", "label": "username", "value": "alice", "reference": "op://Demo/Doc/username"}],
+	    "files": [{"id": "abcdefghijklmnopqrstuvwxy0", "name": "a.txt", "contentText": "x", "extra": true}]
+	  }]}], "tokens": {"t": ["*"]}}`))
+	if err != nil {
+		t.Fatalf("a Connect-shaped item was refused: %v", err)
+	}
+	srv, err := New(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	it, _ := srv.Item("abcdefghijklmnopqrstuvwxyz", "0123456789abcdefghijklmnop")
+	if it.Vault.Name != "Demo" || it.AdditionalInformation != "alice" {
+		t.Errorf("vault.name/additionalInformation not kept: %+v", it)
+	}
+	b, _ := json.Marshal(it)
+	if !strings.Contains(string(b), `"additionalInformation":"alice"`) || !strings.Contains(string(b), `"name":"Demo"`) {
+		t.Errorf("not sent back: %s", b)
+	}
+}
+
 func TestParseInvalid(t *testing.T) {
 	const v1 = "abcdefghijklmnopqrstuvwxyz"
 	const i1 = "0123456789abcdefghijklmnop"
 	for name, c := range map[string]struct{ json, want string }{
 		"syntax":        {`{"vaults": [`, "decoding seed data"},
 		"unknown key":   {`{"vaults": [], "vault": []}`, `unknown field "vault"`},
-		"typo in item":  {`{"vaults": [{"id": "` + v1 + `", "name": "V", "items": [{"id": "` + i1 + `", "title": "t", "category": "LOGIN", "feilds": []}]}]}`, `unknown field "feilds"`},
 		"trailing":      {`{"vaults": []} {}`, "trailing data"},
 		"bad vault id":  {`{"vaults": [{"id": "ABC", "name": "V"}]}`, `id "ABC" must be 26 lowercase`},
 		"dup vault id":  {`{"vaults": [{"id": "` + v1 + `", "name": "A"}, {"id": "` + v1 + `", "name": "B"}]}`, "duplicate vault id"},
@@ -67,9 +94,11 @@ func TestParseInvalid(t *testing.T) {
 		"dup field": {`{"vaults": [{"id": "` + v1 + `", "name": "V", "items": [{"id": "` + i1 + `", "title": "t", "category": "LOGIN",
 			"fields": [{"id": "f", "type": "STRING"}, {"id": "f", "type": "STRING"}]}]}]}`, "duplicate field id"},
 		"both contents": {`{"vaults": [{"id": "` + v1 + `", "name": "V", "items": [{"id": "` + i1 + `", "title": "t", "category": "LOGIN",
-			"files": [{"id": "f", "name": "n", "content": "AAEC", "contentText": "x"}]}]}]}`, "not both"},
+			"files": [{"id": "` + i1 + `", "name": "n", "content": "AAEC", "contentText": "x"}]}]}]}`, "not both"},
 		"bad base64": {`{"vaults": [{"id": "` + v1 + `", "name": "V", "items": [{"id": "` + i1 + `", "title": "t", "category": "LOGIN",
 			"files": [{"id": "f", "name": "n", "content": "!!"}]}]}]}`, "decoding seed data"},
+		"short file id": {`{"vaults": [{"id": "` + v1 + `", "name": "V", "items": [{"id": "` + i1 + `", "title": "t", "category": "LOGIN",
+			"files": [{"id": "f1", "name": "n", "contentText": "x"}]}]}]}`, `id "f1" must be 26 lowercase`},
 		"grant unknown vault": {`{"vaults": [], "tokens": {"secret-token-value": ["` + v1 + `"]}}`, "not in the data"},
 	} {
 		_, err := Parse([]byte(c.json))

@@ -216,7 +216,7 @@ func normalizeVault(v *Vault, now time.Time) {
 // Timestamps are filled in because clients such as the onepassword-operator order duplicate
 // titles by createdAt.
 func normalizeItem(it *Item, vaultID string, now time.Time) {
-	it.Vault = ItemVault{ID: vaultID}
+	it.Vault = ItemVault{ID: vaultID, Name: it.Vault.Name}
 	if it.LastEditedBy == "" {
 		// Real servers always send the editor's user ID, and the op CLI is reported to expect it.
 		it.LastEditedBy = DefaultLastEditedBy

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -333,8 +335,15 @@ func TestFiles(t *testing.T) {
 		t.Errorf("content headers: %v", h)
 	}
 
-	wantError(t, srv.URL(), pgFiles+"/nofile", testToken, 404, "file nofile not found")
-	wantError(t, srv.URL(), pgFiles+"/nofile/content", testToken, 404, "file nofile not found")
+	nofile := NewID("nofile")
+	wantError(t, srv.URL(), pgFiles+"/"+nofile, testToken, 404, "file "+nofile+" not found")
+	wantError(t, srv.URL(), pgFiles+"/"+nofile+"/content", testToken, 404, "file "+nofile+" not found")
+	// File IDs are checked like vault and item IDs.
+	wantError(t, srv.URL(), pgFiles+"/nofile", testToken, 400, "Invalid File UUID")
+	wantError(t, srv.URL(), pgFiles+"/nofile/content", testToken, 400, "Invalid File UUID")
+	// A trailing slash on a collection path, as connect-sdk-js sends it, is the collection.
+	getJSON(t, srv.URL(), pgFiles+"/", testToken, 200, nil)
+	getJSON(t, srv.URL(), "/v1/vaults/", testToken, 200, nil)
 	wantError(t, srv.URL(), "/v1/vaults/"+fx.ops.ID+"/items/"+fx.ops.Items[0].ID+"/files", testToken, 403, msgNoVaultAccess)
 	getJSON(t, srv.URL(), "/v1/vaults/"+fx.demo.ID+"/items/"+fx.github.ID+"/files", testToken, 200, &files)
 	if len(files) != 0 {
@@ -581,4 +590,38 @@ func TestNewCopiesData(t *testing.T) {
 	if it.Fields[0].Value != "api-token" {
 		t.Errorf("server shares memory with the fixture: %q", it.Fields[0].Value)
 	}
+}
+
+// TestAndOrFilters: the item filter from 1Password's API reference (`title eq "…" or tag eq
+// "…"`) and an `and` reach the list endpoints and select what they say; an unparsable
+// expression is a 400, never a silently empty list.
+func TestAndOrFilters(t *testing.T) {
+	fx := newFixture()
+	srv := fx.start(t)
+	items := "/v1/vaults/" + fx.demo.ID + "/items?filter="
+	for filter, want := range map[string][]string{
+		`title eq "GitHub" or tag eq "db"`:    {fx.postgres.ID, fx.github.ID},
+		`title eq "Postgres" and tag eq "db"`: {fx.postgres.ID},
+		`title eq "Postgres" and tag eq "no"`: {},
+		`tag eq "no" or title co "AP"`:        {fx.api.ID},
+	} {
+		var got []Item
+		getJSON(t, srv.URL(), items+url.QueryEscape(filter), testToken, 200, &got)
+		ids := []string{}
+		for _, it := range got {
+			ids = append(ids, it.ID)
+		}
+		slices.Sort(ids)
+		slices.Sort(want)
+		if !slices.Equal(ids, want) {
+			t.Errorf("%s: got %v, want %v", filter, ids, want)
+		}
+	}
+	var vs []vaultView
+	getJSON(t, srv.URL(), "/v1/vaults?filter="+url.QueryEscape(`name eq "nope" or name eq "demo"`), testToken, 200, &vs)
+	if len(vs) != 1 || vs[0].ID != fx.demo.ID {
+		t.Errorf("vault or-filter: %+v", vs)
+	}
+	wantError(t, srv.URL(), items+url.QueryEscape(`title eq "a" and tag sw "b"`), testToken, 400, "Invalid filter")
+	wantError(t, srv.URL(), "/v1/vaults?filter="+url.QueryEscape(`name eq "a" or tag eq "b"`), testToken, 400, "Invalid filter")
 }

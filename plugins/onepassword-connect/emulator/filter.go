@@ -3,6 +3,7 @@ package emulator
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 )
@@ -12,8 +13,7 @@ import (
 // Connect documents only `eq` on `title`/`tag` (items) and `name` (vaults); connect-sdk-go
 // sends `title eq` for vaults too, and connect-sdk-js can send `title co` for items. The
 // emulator accepts exactly those forms and answers anything else with 400, as Connect
-// does for a filter it cannot parse. `and`/`or` are not supported: no client is known to
-// send them.
+// does for a filter it cannot parse. Terms combine with `and`/`or` (see Expr).
 type Filter struct {
 	Attr  string // lowercased: "title", "name" or "tag"
 	Op    string // lowercased: "eq" or "co"
@@ -31,30 +31,95 @@ type Filter struct {
 // read as one title with quotes in it (matching nothing), not as a 400. Single quotes are
 // rejected (Connect v1.5.2 made them a 400 instead of a crash).
 func ParseFilter(s string) (Filter, error) {
+	e, err := ParseExpr(s)
+	if err != nil {
+		return Filter{}, err
+	}
+	if len(e) != 1 || len(e[0]) != 1 {
+		return Filter{}, errors.New("expected a single term, not an and/or expression")
+	}
+	return e[0][0], nil
+}
+
+// Expr is a filter expression in disjunctive form: it matches when every term of any one
+// group matches. `and` binds tighter than `or`, as in SCIM (RFC 7644 §3.4.2.2).
+//
+// 1Password's Connect API reference gives `title eq "Example Item" or tag eq "banking"` as its
+// example item filter (developer.1password.com/docs/connect/api-reference, List items), so
+// Connect evaluates such expressions; the OpenAPI spec (1Password/connect docs/openapi/spec.yaml)
+// documents only single `eq` terms. Parentheses and `not` are not supported (400).
+type Expr [][]Filter
+
+// andOr recognises what may follow a closing quote inside an expression: ` and <attr> <op> "`
+// or ` or <attr> <op> "`. A quote followed by anything else is part of the value (see
+// ParseFilter on connect-sdk-go's unescaped quotes).
+var andOr = regexp.MustCompile(`(?i)^ +(and|or) +[a-z]+ +[a-z]+ +"`)
+
+// ParseExpr parses a filter value (after URL decoding) into an Expr.
+func ParseExpr(s string) (Expr, error) {
 	rest := strings.TrimSpace(s)
+	var out Expr
+	group := []Filter{}
+	for {
+		f, tail, err := parseTerm(rest)
+		if err != nil {
+			return nil, err
+		}
+		group = append(group, f)
+		if strings.TrimSpace(tail) == "" {
+			return append(out, group), nil
+		}
+		m := andOr.FindStringSubmatch(tail)
+		if m == nil { // cannot happen: parseTerm only stops at the end or before and/or
+			return nil, errors.New("expected and/or after a value")
+		}
+		rest = strings.TrimLeft(tail, " ")[len(m[1]):]
+		rest = strings.TrimLeft(rest, " ")
+		if strings.EqualFold(m[1], "or") {
+			out = append(out, group)
+			group = []Filter{}
+		}
+	}
+}
+
+// parseTerm parses `attribute op "value"` at the start of s and returns what follows the
+// closing quote.
+func parseTerm(s string) (Filter, string, error) {
+	rest := s
 	attr, rest, ok := cutWord(rest)
 	if !ok {
-		return Filter{}, errors.New("expected an attribute such as title")
+		return Filter{}, "", errors.New("expected an attribute such as title")
 	}
 	op, rest, ok := cutWord(rest)
 	if !ok {
-		return Filter{}, fmt.Errorf("expected an operator after %q", attr)
+		return Filter{}, "", fmt.Errorf("expected an operator after %q", attr)
 	}
 	attr, op = strings.ToLower(attr), strings.ToLower(op)
 	switch attr {
 	case "title", "name", "tag":
 	default:
-		return Filter{}, fmt.Errorf("unsupported attribute %q", attr)
+		return Filter{}, "", fmt.Errorf("unsupported attribute %q", attr)
 	}
 	switch op {
 	case "eq", "co":
 	default:
-		return Filter{}, fmt.Errorf("unsupported operator %q", op)
+		return Filter{}, "", fmt.Errorf("unsupported operator %q", op)
 	}
-	if len(rest) < 2 || rest[0] != '"' || rest[len(rest)-1] != '"' {
-		return Filter{}, errors.New(`the value must be enclosed in double quotes`)
+	if len(rest) < 2 || rest[0] != '"' {
+		return Filter{}, "", errors.New(`the value must be enclosed in double quotes`)
 	}
-	return Filter{Attr: attr, Op: op, Value: unescape(rest[1 : len(rest)-1])}, nil
+	for i := 1; i < len(rest); i++ {
+		switch {
+		case rest[i] == '\\' && i+1 < len(rest) && (rest[i+1] == '"' || rest[i+1] == '\\'):
+			i++
+		case rest[i] == '"':
+			tail := rest[i+1:]
+			if strings.TrimRight(tail, " ") == "" || andOr.MatchString(tail) {
+				return Filter{Attr: attr, Op: op, Value: unescape(rest[1:i])}, tail, nil
+			}
+		}
+	}
+	return Filter{}, "", errors.New(`the value must be enclosed in double quotes`)
 }
 
 // cutWord splits off a leading run of ASCII letters followed by at least one space.
@@ -124,4 +189,41 @@ func (f Filter) matchItem(it *Item) bool {
 		return strings.Contains(it.Title, f.Value)
 	}
 	return it.Title == f.Value
+}
+
+func (e Expr) check(one func(Filter) error) error {
+	for _, g := range e {
+		for _, f := range g {
+			if err := one(f); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func (e Expr) forVaults() error { return e.check(Filter.forVaults) }
+func (e Expr) forItems() error  { return e.check(Filter.forItems) }
+
+func (e Expr) match(one func(Filter) bool) bool {
+	for _, g := range e {
+		all := true
+		for _, f := range g {
+			if !one(f) {
+				all = false
+				break
+			}
+		}
+		if all {
+			return true
+		}
+	}
+	return false
+}
+
+func (e Expr) matchVault(v *Vault) bool {
+	return e.match(func(f Filter) bool { return f.matchVault(v) })
+}
+func (e Expr) matchItem(it *Item) bool {
+	return e.match(func(f Filter) bool { return f.matchItem(it) })
 }

@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"net/url"
+	"reflect"
 	"testing"
 	"unicode/utf8"
 )
@@ -19,8 +20,7 @@ func TestParseFilter(t *testing.T) {
 		`title eq "back\\slash"`:     {"title", "eq", `back\slash`},
 		`title eq "C:\path"`:         {"title", "eq", `C:\path`},
 		`title eq "c&d+e"`:           {"title", "eq", "c&d+e"},
-		// No and/or: this is a title with quotes in it, which matches nothing in practice.
-		`title eq "a" and tag eq "b"`: {"title", "eq", `a" and tag eq "b`},
+		`title eq "a" andtag eq "b"`: {"title", "eq", `a" andtag eq "b`}, // not an and: a quote inside
 	}
 	for in, want := range good {
 		got, err := ParseFilter(in)
@@ -31,10 +31,38 @@ func TestParseFilter(t *testing.T) {
 	for _, in := range []string{
 		``, `title`, `title eq`, `title eq Demo`, `title eq 'Demo'`, `title eq "Demo`, `title eq Demo"`,
 		`title eq "`, `title sw "x"`, `label eq "x"`, `"x" eq title`,
-		`title	eq "tab"`, `title_x eq "x"`,
+		`title	eq "tab"`, `title_x eq "x"`, `title eq "a" and tag eq "b"`, `title eq "a" or`,
+		`title eq "a" and title sw "b"`,
 	} {
 		if f, err := ParseFilter(in); err == nil {
 			t.Errorf("ParseFilter(%q) = %+v, want an error", in, f)
+		}
+	}
+}
+
+func TestParseExpr(t *testing.T) {
+	for in, want := range map[string]Expr{
+		`title eq "a"`: {{{"title", "eq", "a"}}},
+		`title eq "Example Item" or tag eq "banking"`: {{{"title", "eq", "Example Item"}}, {{"tag", "eq", "banking"}}},
+		`title eq "a" AND tag eq "b" or title co "c"`: {{{"title", "eq", "a"}, {"tag", "eq", "b"}}, {{"title", "co", "c"}}},
+		`title eq "x" or y" and tag eq "t"`:           {{{"title", "eq", `x" or y`}, {"tag", "eq", "t"}}},
+	} {
+		got, err := ParseExpr(in)
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("ParseExpr(%q) = %+v, %v; want %+v", in, got, err, want)
+		}
+	}
+	it := &Item{Title: "GitHub", Tags: []string{"ci"}}
+	for in, want := range map[string]bool{
+		`title eq "GitHub" and tag eq "ci"`:             true,
+		`title eq "GitHub" and tag eq "no"`:             false,
+		`title eq "nope" or tag eq "ci"`:                true,
+		`title eq "nope" or tag eq "nope"`:              false,
+		`tag eq "no" and tag eq "ci" or title co "Hub"`: true,
+	} {
+		e, err := ParseExpr(in)
+		if err != nil || e.matchItem(it) != want {
+			t.Errorf("%s: match %v (err %v), want %v", in, !want, err, want)
 		}
 	}
 }

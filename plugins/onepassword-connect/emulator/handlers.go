@@ -48,7 +48,14 @@ var routes = func() [][]string {
 // matchRoute finds the pattern for path and the values of its {placeholders}, in order. A
 // hand-rolled matcher rather than http.ServeMux keeps every miss a JSON error (the mux answers
 // 404/405 in plain text and redirects unclean paths such as "//v1/vaults").
+//
+// One trailing slash on a path is ignored: 1Password's JavaScript SDK (connect-sdk-js, every
+// release up to 1.4.2) sends its collection paths as "v1/vaults/", "v1/vaults/{id}/items/" and
+// "…/items/{id}/files/", and a real Connect server answers them like the slash-less form.
 func matchRoute(path string) (string, []string) {
+	if len(path) > 1 && strings.HasSuffix(path, "/") && !strings.HasSuffix(path, "//") {
+		path = path[:len(path)-1]
+	}
 	segs := strings.Split(path, "/")
 	for _, pattern := range routes {
 		if params, ok := matchSegments(pattern, segs); ok {
@@ -392,6 +399,9 @@ func (s *Server) findFile(g grant, vaultID, itemID, fileID string) (*Vault, *Ite
 	if e != nil {
 		return nil, nil, nil, e
 	}
+	if !ValidID(fileID) {
+		return nil, nil, nil, errorf(http.StatusBadRequest, "Invalid File UUID")
+	}
 	for _, f := range it.Files {
 		if f.ID == fileID {
 			return v, it, f, nil
@@ -401,14 +411,14 @@ func (s *Server) findFile(g grant, vaultID, itemID, fileID string) (*Vault, *Ite
 }
 
 // filterParam parses the optional ?filter=. An empty filter means none.
-func filterParam(q url.Values) (Filter, bool, *apiError) {
+func filterParam(q url.Values) (Expr, bool, *apiError) {
 	raw := strings.TrimSpace(q.Get("filter"))
 	if raw == "" {
-		return Filter{}, false, nil
+		return nil, false, nil
 	}
-	f, err := ParseFilter(raw)
+	f, err := ParseExpr(raw)
 	if err != nil {
-		return Filter{}, false, errorf(http.StatusBadRequest, "Invalid filter: %v", err)
+		return nil, false, errorf(http.StatusBadRequest, "Invalid filter: %v", err)
 	}
 	return f, true, nil
 }
