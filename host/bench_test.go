@@ -7,8 +7,8 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
-	"github.com/secrethost/secrethost/host/launch"
 	"github.com/secrethost/secrethost/internal/testprovider"
+	"github.com/secrethost/secrethost/shared/launch"
 	"github.com/secrethost/secrethost/shared/provider"
 )
 

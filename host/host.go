@@ -29,8 +29,8 @@ import (
 
 	"github.com/secrethost/secrethost/host/catalog"
 	"github.com/secrethost/secrethost/host/config"
-	"github.com/secrethost/secrethost/host/launch"
 	"github.com/secrethost/secrethost/internal/harden"
+	"github.com/secrethost/secrethost/shared/launch"
 	"github.com/secrethost/secrethost/shared/provider"
 )
 
@@ -135,7 +135,7 @@ func New(cfg *config.Config, opts ...Option) (*Host, error) {
 	// and where it came from, never a value of the file.
 	h.log.Info("configuration in use: " + cfg.Describe())
 	for _, p := range cfg.Providers {
-		pin, err := catalog.ParsePin(p.SHA256)
+		pin, err := launch.ParsePin(p.SHA256)
 		if err != nil {
 			if p.IsSecret("sha256") {
 				err = fmt.Errorf("%w: the value of sha256, read with env() or file(), is not 64 hex digits (not shown)", catalog.ErrBadPin)

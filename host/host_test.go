@@ -20,8 +20,9 @@ import (
 
 	"github.com/secrethost/secrethost/host"
 	"github.com/secrethost/secrethost/host/config"
-	"github.com/secrethost/secrethost/host/launch"
+	"github.com/secrethost/secrethost/internal/syncbuf"
 	"github.com/secrethost/secrethost/internal/testbin"
+	"github.com/secrethost/secrethost/shared/launch"
 	"github.com/secrethost/secrethost/shared/plugin"
 	"github.com/secrethost/secrethost/shared/provider"
 )
@@ -41,7 +42,7 @@ func pluginDir(t testing.TB) string {
 	dir := testbin.PluginDir()
 	testbin.Build(t, dir, "file", "./examples/file-provider", "")
 	testbin.Build(t, dir, "test", "./host/internal/testplugin", "")
-	for _, mode := range []string{"stdout", "crash", "shortbatch", "longbatch", "extra"} {
+	for _, mode := range []string{"stdout", "crash", "shortbatch", "longbatch", "extra", "badlog"} {
 		testbin.Build(t, dir, "test-"+mode, "./host/internal/testplugin", "-X main.mode="+mode)
 	}
 	return dir
@@ -293,6 +294,31 @@ func TestStartupFailuresAreReadable(t *testing.T) {
 				t.Errorf("error should name the plugin and quote %q:\n%v", want, err)
 			}
 		})
+	}
+}
+
+// TestPluginLogLinesOfWrongTypesDoNotCrashTheHost: go-plugin v1.8.0's
+// stderr parser asserts that "@message" is a string, so a plugin's line
+// {"@level":"error","@message":42} panicked the host. The host now parses
+// the plugin's stderr itself: the call succeeds and the lines are logged.
+func TestPluginLogLinesOfWrongTypesDoNotCrashTheHost(t *testing.T) {
+	var logs syncbuf.Buffer
+	h, err := host.New(&config.Config{Source: "test", Providers: []config.Provider{{Name: "test-badlog", Plugin: "test-badlog", Pos: "test.hcl:1:1"}}},
+		host.WithPluginDir(pluginDir(t)),
+		host.WithLogger(hclog.New(&hclog.LoggerOptions{Level: hclog.Trace, Output: &logs})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	if _, err := h.GetSecret(ctx(t), "test://a"); err != nil {
+		t.Fatalf("resolve through a plugin that logs odd JSON: %v", err)
+	}
+	h.Close()
+	out := logs.String()
+	for _, want := range []string{"badlog-marker", "42", `{"nested":true}`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the plugin's stderr line with %q was not forwarded to the host's log:\n%s", want, out)
+		}
 	}
 }
 

@@ -14,7 +14,7 @@ import (
 
 	"github.com/secrethost/secrethost/host/catalog"
 	"github.com/secrethost/secrethost/host/config"
-	"github.com/secrethost/secrethost/host/launch"
+	"github.com/secrethost/secrethost/shared/launch"
 	"github.com/secrethost/secrethost/shared/plugin"
 	"github.com/secrethost/secrethost/shared/provider"
 )

@@ -19,7 +19,7 @@ import (
 	"github.com/secrethost/secrethost/host"
 	"github.com/secrethost/secrethost/host/catalog"
 	"github.com/secrethost/secrethost/host/config"
-	"github.com/secrethost/secrethost/host/launch"
+	"github.com/secrethost/secrethost/shared/launch"
 )
 
 // TestHostRefusesReplaceablePlugin (issue 9, finding 2): through the real

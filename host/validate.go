@@ -7,7 +7,7 @@ import (
 	"sort"
 	"sync"
 
-	"github.com/secrethost/secrethost/host/launch"
+	"github.com/secrethost/secrethost/shared/launch"
 	"github.com/secrethost/secrethost/shared/provider"
 )
 

@@ -19,8 +19,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/secrethost/secrethost/host/launch"
 	"github.com/secrethost/secrethost/internal/testbin"
+	"github.com/secrethost/secrethost/shared/launch"
 	"github.com/secrethost/secrethost/shared/provider"
 	"github.com/secrethost/secrethost/shared/providertest"
 )

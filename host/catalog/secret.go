@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/secrethost/secrethost/shared/launch"
 )
 
 // Placeholders for paths that are not shown.
@@ -19,7 +21,7 @@ const (
 // configuration, and is therefore a secret: its errors say what is wrong
 // without any path derived from that value. They wrap the same sentinels.
 func LocateSecret(dir, name string, secretDir, secretName bool) (string, error) {
-	path, err := Locate(dir, name)
+	path, err := launch.Locate(dir, name)
 	if err == nil || (!secretDir && !secretName) {
 		return path, err
 	}

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/secrethost/secrethost/shared/launch"
 )
 
 // When plugin_dir or plugin was read with env() or file(), Locate's errors
@@ -38,7 +40,7 @@ func TestLocateSecretHidesPaths(t *testing.T) {
 		{"outside", plugins, "/usr/bin/secret-outside-path", false, true, ErrOutsideDir, []string{"secret-outside-path"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, plain := Locate(tc.dir, tc.plugin)
+			_, plain := launch.Locate(tc.dir, tc.plugin)
 			if plain == nil {
 				t.Fatal("control: Locate succeeded")
 			}
@@ -65,7 +67,7 @@ func TestLocateSecretHidesPaths(t *testing.T) {
 		})
 	}
 	// Nothing secret: Locate's error as it is.
-	_, a := Locate(plugins, "nope")
+	_, a := launch.Locate(plugins, "nope")
 	_, b := LocateSecret(plugins, "nope", false, false)
 	if a.Error() != b.Error() {
 		t.Errorf("%v != %v", a, b)

@@ -35,8 +35,8 @@ import (
 
 	"github.com/secrethost/secrethost/host"
 	"github.com/secrethost/secrethost/host/config"
-	"github.com/secrethost/secrethost/host/launch"
 	"github.com/secrethost/secrethost/internal/testbin"
+	"github.com/secrethost/secrethost/shared/launch"
 	"github.com/secrethost/secrethost/shared/plugin"
 	"github.com/secrethost/secrethost/shared/provider"
 )

@@ -158,7 +158,7 @@ func hwm(pid int) int {
 }
 
 // children lists pid's child processes. Every thread counts: the host
-// forks plugins from a dedicated, locked thread (see host/launch).
+// forks plugins from a dedicated, locked thread (see shared/launch).
 func children(pid int) []int {
 	tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid))
 	var out []int

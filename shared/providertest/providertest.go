@@ -33,8 +33,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/secrethost/secrethost/host/catalog"
-	"github.com/secrethost/secrethost/host/launch"
+	"github.com/secrethost/secrethost/shared/launch"
 	"github.com/secrethost/secrethost/shared/plugin"
 	"github.com/secrethost/secrethost/shared/provider"
 )
@@ -106,7 +105,7 @@ func InProcess(newImpl func() provider.Provider) func(testing.TB) provider.Provi
 }
 
 // Binary returns a Suite.New that launches the plugin binary at path the
-// way the host does (host/catalog's safety checks, then host/launch), and
+// way the host does (launch.Locate's safety checks, then launch.Start), and
 // kills it when the check ends. If the check failed, the last lines of the
 // plugin's stderr are logged, since that is where a crashing plugin says why.
 func Binary(path string) func(testing.TB) provider.Provider {
@@ -118,7 +117,7 @@ func Binary(path string) func(testing.TB) provider.Provider {
 		}
 		// A binary the host would refuse (world-writable, not executable)
 		// fails here rather than in production.
-		real, err := catalog.Locate(filepath.Dir(abs), filepath.Base(abs))
+		real, err := launch.Locate(filepath.Dir(abs), filepath.Base(abs))
 		if err != nil {
 			t.Fatalf("providertest: the host would not run %s: %v", abs, err)
 		}

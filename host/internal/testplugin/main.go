@@ -23,7 +23,9 @@ import (
 // handshake), "crash" (exits during start-up), "shortbatch", "longbatch" and "extra"
 // (break the one-result-per-reference rule), "rawutf8" (puts bytes that are
 // not UTF-8 into the strings it sends, as a plugin not built with the SDK
-// could), "slowstart" (takes a second before its handshake).
+// could), "slowstart" (takes a second before its handshake), "badlog"
+// (writes hclog-like JSON lines whose fields have the wrong types to
+// stderr, as a plugin in another language could).
 var mode string
 
 func main() {
@@ -36,6 +38,10 @@ func main() {
 	case "rawutf8":
 		serveRaw()
 		return
+	case "badlog":
+		for _, line := range badLogLines {
+			fmt.Fprintln(os.Stderr, line)
+		}
 	case "slowstart":
 		time.Sleep(time.Second) // a plugin with a slow start-up
 	}
@@ -71,4 +77,12 @@ func (rawCodec) Marshal(v any) (mem.BufferSlice, error) {
 
 func (rawCodec) Unmarshal(data mem.BufferSlice, v any) error {
 	return proto.Unmarshal(data.Materialize(), v.(proto.Message))
+}
+
+// badLogLines: "@message" and "@level" of the wrong JSON types.
+var badLogLines = []string{
+	`{"@level":"error","@message":42}`,
+	`{"@level":7,"@message":{"nested":true},"@timestamp":"yesterday"}`,
+	`{"@level":"info","@message":null,"key":[1,2]}`,
+	`{"@level":"error","@message":"badlog-marker: a well-formed line after the bad ones"}`,
 }

@@ -14,9 +14,9 @@ import (
 
 	"github.com/secrethost/secrethost/host"
 	"github.com/secrethost/secrethost/host/config"
-	"github.com/secrethost/secrethost/host/launch"
 	"github.com/secrethost/secrethost/internal/testbin"
 	"github.com/secrethost/secrethost/plugins/onepassword-sa/sa"
+	"github.com/secrethost/secrethost/shared/launch"
 	"github.com/secrethost/secrethost/shared/provider"
 )
 

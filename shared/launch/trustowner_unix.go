@@ -1,6 +1,6 @@
 //go:build unix
 
-package catalog
+package launch
 
 import (
 	"fmt"
@@ -22,18 +22,14 @@ func checkOwner(path, what, harm string, st fs.FileInfo) error {
 	if uid == 0 || uid == me {
 		return nil
 	}
-	allowed := "root"
-	if me != 0 {
-		allowed = "root or by " + userName(me)
-	}
-	return fmt.Errorf("%w: %s %s is owned by %s, not by %s, who runs secrethost, so its owner could %s; run `chown %s %s`",
-		ErrUnsafe, what, path, userName(uid), allowed, harm, chownTarget(me), path)
+	return refuse("%s %s is owned by %s, neither root nor the user running secrethost (%s), so its owner could %s; run `chown %s %s`",
+		what, shellQuote(path), userName(uid), userName(me), harm, chownTarget(me), shellQuote(path))
 }
 
 func userName(uid int) string {
 	s := strconv.Itoa(uid)
 	if u, err := user.LookupId(s); err == nil && u.Username != "" {
-		return fmt.Sprintf("%s (uid %d)", u.Username, uid)
+		return fmt.Sprintf("uid %d (%s)", uid, u.Username)
 	}
 	return "uid " + s
 }

@@ -1,4 +1,4 @@
-package catalog_test
+package launch_test
 
 import (
 	"errors"
@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/secrethost/secrethost/host/catalog"
 	"github.com/secrethost/secrethost/internal/testbin"
+	"github.com/secrethost/secrethost/shared/launch"
 )
 
 func write(t *testing.T, path string, mode os.FileMode) {
@@ -41,20 +41,20 @@ func TestLocate(t *testing.T) {
 		{"good", nil},
 		{"alias", nil}, // a link that stays inside is fine
 		{filepath.Join(dir, "good"), nil},
-		{"missing", catalog.ErrNotFound},
-		{"noexec", catalog.ErrUnsafe},
-		{"worldwritable", catalog.ErrUnsafe},
-		{"subdir", catalog.ErrUnsafe},
-		{"escape", catalog.ErrOutsideDir},
-		{"../outside", catalog.ErrOutsideDir},
-		{"sub/good", catalog.ErrOutsideDir},
-		{outside, catalog.ErrOutsideDir},
-		{"..", catalog.ErrOutsideDir},
-		{"", catalog.ErrOutsideDir},
+		{"missing", launch.ErrNotFound},
+		{"noexec", launch.ErrUnsafe},
+		{"worldwritable", launch.ErrUnsafe},
+		{"subdir", launch.ErrUnsafe},
+		{"escape", launch.ErrOutsideDir},
+		{"../outside", launch.ErrOutsideDir},
+		{"sub/good", launch.ErrOutsideDir},
+		{outside, launch.ErrOutsideDir},
+		{"..", launch.ErrOutsideDir},
+		{"", launch.ErrOutsideDir},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got, err := catalog.Locate(dir, c.name)
+			got, err := launch.Locate(dir, c.name)
 			if c.want == nil {
 				if err != nil {
 					t.Fatalf("unexpected error: %v", err)
@@ -72,15 +72,15 @@ func TestLocate(t *testing.T) {
 }
 
 func TestParsePin(t *testing.T) {
-	if b, err := catalog.ParsePin(""); err != nil || b != nil {
+	if b, err := launch.ParsePin(""); err != nil || b != nil {
 		t.Errorf("empty pin: %v %v", b, err)
 	}
 	good := "9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08"
-	if b, err := catalog.ParsePin(good); err != nil || len(b) != 32 {
+	if b, err := launch.ParsePin(good); err != nil || len(b) != 32 {
 		t.Errorf("good pin: %v %v", b, err)
 	}
 	for _, bad := range []string{"abc", good + "00", good[:63] + "g"} {
-		if _, err := catalog.ParsePin(bad); !errors.Is(err, catalog.ErrBadPin) {
+		if _, err := launch.ParsePin(bad); !errors.Is(err, launch.ErrBadPin) {
 			t.Errorf("%q: got %v", bad, err)
 		}
 	}
@@ -137,25 +137,25 @@ func TestLocateRefusesReplaceablePlugins(t *testing.T) {
 	}{
 		{"trusted", func(l layout) string { return l.dir }, chmod(0o755), nil},
 		{"plugin dir 0700", func(l layout) string { return l.dir }, chmod(0o700), nil},
-		{"plugin dir 0777", func(l layout) string { return l.dir }, chmod(0o777), []string{"plugin directory", "writable by its group and others", "chmod go-w"}},
+		{"plugin dir 0777", func(l layout) string { return l.dir }, chmod(0o777), []string{"plugin directory", "writable by its group and by others", "chmod go-w"}},
 		{"plugin dir 1777", func(l layout) string { return l.dir }, chmod(os.ModeSticky | 0o777), []string{"plugin directory", "sticky bit is not enough"}},
 		{"plugin dir 0775 other group", func(l layout) string { return l.dir }, both(chown(0, nobody), chmod(0o775)), []string{"plugin directory", "writable by its group", "chmod go-w"}},
-		{"plugin dir owned by nobody", func(l layout) string { return l.dir }, chown(nobody, nobody), []string{"plugin directory", "owned by nobody (uid 65534)", "chown root"}},
-		{"binary owned by nobody", func(l layout) string { return l.bin }, chown(nobody, nobody), []string{"plugin binary", "owned by nobody", "chown root"}},
+		{"plugin dir owned by nobody", func(l layout) string { return l.dir }, chown(nobody, nobody), []string{"plugin directory", "owned by uid 65534 (nobody)", "chown root"}},
+		{"binary owned by nobody", func(l layout) string { return l.bin }, chown(nobody, nobody), []string{"plugin binary", "owned by uid 65534 (nobody)", "chown root"}},
 		{"binary 0775 other group", func(l layout) string { return l.bin }, both(chown(0, nobody), chmod(0o775)), []string{"plugin binary", "writable by its group", "chmod go-w"}},
 		{"binary 0757", func(l layout) string { return l.bin }, chmod(0o757), []string{"plugin binary", "writable by others", "chmod go-w"}},
-		{"parent 0777", func(l layout) string { return l.parent }, chmod(0o777), []string{"above the plugin directory", "writable by its group and others", "chmod go-w", "chmod +t"}},
+		{"parent 0777", func(l layout) string { return l.parent }, chmod(0o777), []string{"above the plugin directory", "writable by its group and by others", "chmod go-w", "chmod +t"}},
 		{"parent 1777", func(l layout) string { return l.parent }, chmod(os.ModeSticky | 0o777), nil}, // like /tmp
 		{"parent 0775 other group", func(l layout) string { return l.parent }, both(chown(0, nobody), chmod(0o775)), []string{"above the plugin directory", "writable by its group"}},
-		{"parent owned by nobody", func(l layout) string { return l.parent }, chown(nobody, nobody), []string{"above the plugin directory", "owned by nobody", "chown root"}},
-		{"parent 1777 owned by nobody", func(l layout) string { return l.parent }, both(chown(nobody, nobody), chmod(os.ModeSticky|0o777)), []string{"owned by nobody"}},
+		{"parent owned by nobody", func(l layout) string { return l.parent }, chown(nobody, nobody), []string{"above the plugin directory", "owned by uid 65534 (nobody)", "chown root"}},
+		{"parent 1777 owned by nobody", func(l layout) string { return l.parent }, both(chown(nobody, nobody), chmod(os.ModeSticky|0o777)), []string{"owned by uid 65534 (nobody)"}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			l := setup(t)
 			target := c.target(l)
 			c.change(t, target)
-			got, err := catalog.Locate(l.dir, "good")
+			got, err := launch.Locate(l.dir, "good")
 			if c.want == nil {
 				if err != nil {
 					t.Fatalf("refused: %v", err)
@@ -165,7 +165,7 @@ func TestLocateRefusesReplaceablePlugins(t *testing.T) {
 				}
 				return
 			}
-			if !errors.Is(err, catalog.ErrUnsafe) {
+			if !errors.Is(err, launch.ErrUnsafe) {
 				t.Fatalf("got %v, want ErrUnsafe", err)
 			}
 			for _, w := range append(c.want, target) {
@@ -190,8 +190,8 @@ func TestLocateRefusesReplaceablePlugins(t *testing.T) {
 		f.Close()
 		defer os.Remove(f.Name())
 		os.Chmod(f.Name(), 0o755)
-		_, err = catalog.Locate("/tmp", filepath.Base(f.Name()))
-		if !errors.Is(err, catalog.ErrUnsafe) || !strings.Contains(err.Error(), "plugin directory /tmp ") {
+		_, err = launch.Locate("/tmp", filepath.Base(f.Name()))
+		if !errors.Is(err, launch.ErrUnsafe) || !strings.Contains(err.Error(), "plugin directory /tmp ") {
 			t.Fatalf("got %v, want ErrUnsafe naming /tmp", err)
 		}
 	})
@@ -205,8 +205,8 @@ func TestLocateRefusesReplaceablePlugins(t *testing.T) {
 		os.Chmod(sub, 0o777)
 		write(t, filepath.Join(sub, "real"), 0o755)
 		os.Symlink(filepath.Join(sub, "real"), filepath.Join(l.dir, "linked"))
-		_, err := catalog.Locate(l.dir, "linked")
-		if !errors.Is(err, catalog.ErrUnsafe) || !strings.Contains(err.Error(), sub+" is writable") {
+		_, err := launch.Locate(l.dir, "linked")
+		if !errors.Is(err, launch.ErrUnsafe) || !strings.Contains(err.Error(), sub+" is writable") {
 			t.Fatalf("got %v, want ErrUnsafe naming %s", err, sub)
 		}
 	})
@@ -223,7 +223,7 @@ func TestLocateInRepository(t *testing.T) {
 	defer os.RemoveAll(dir)
 	os.Chmod(dir, 0o755)
 	write(t, filepath.Join(dir, "p"), 0o755)
-	if _, err := catalog.Locate(dir, "p"); err != nil {
+	if _, err := launch.Locate(dir, "p"); err != nil {
 		t.Fatalf("plugin dir %s refused: %v", dir, err)
 	}
 }
@@ -239,11 +239,11 @@ func TestCheckTrusted(t *testing.T) {
 	base := t.TempDir()
 	file := filepath.Join(base, "config.hcl")
 	write(t, file, 0o644)
-	if err := catalog.CheckTrusted(file); err != nil {
+	if err := launch.CheckTrusted(file, nil); err != nil {
 		t.Fatalf("trusted file refused: %v", err)
 	}
 	os.Chmod(base, os.ModeSticky|0o777)
-	if err := catalog.CheckTrusted(file); err != nil {
+	if err := launch.CheckTrusted(file, nil); err != nil {
 		t.Fatalf("file in a sticky directory refused: %v", err)
 	}
 	for name, change := range map[string]func(){
@@ -256,8 +256,8 @@ func TestCheckTrusted(t *testing.T) {
 			os.Chmod(file, 0o644)
 			os.Chmod(base, 0o755)
 			change()
-			err := catalog.CheckTrusted(file)
-			if !errors.Is(err, catalog.ErrUnsafe) {
+			err := launch.CheckTrusted(file, nil)
+			if !errors.Is(err, launch.ErrUnsafe) {
 				t.Fatalf("got %v, want ErrUnsafe", err)
 			}
 			t.Logf("refused: %v", err)

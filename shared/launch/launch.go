@@ -74,7 +74,8 @@ func Start(ctx context.Context, spec Spec) (*Process, error) {
 	if logger == nil {
 		logger = hclog.NewNullLogger()
 	}
-	stderr := newTail(20)
+	stderrLog := newStderrLog(logger, spec.Path, 20)
+	stderr := stderrLog.tail
 
 	// A pinned plugin runs from a sealed copy of the bytes its pin was
 	// checked against (see verify); go-plugin's SecureConfig would hash the
@@ -121,8 +122,8 @@ func Start(ctx context.Context, spec Spec) (*Process, error) {
 		SkipHostEnv:      true,
 		AutoMTLS:         true,
 		StartTimeout:     spec.StartTimeout,
-		Logger:           logger,
-		Stderr:           stderr,
+		Logger:           quietStderr{Logger: logger},
+		Stderr:           stderrLog,
 	})
 
 	p := &Process{client: client, stderr: stderr, exited: make(chan struct{}), socketDir: socketDir}

@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/secrethost/secrethost/host/launch"
 	"github.com/secrethost/secrethost/internal/testbin"
+	"github.com/secrethost/secrethost/shared/launch"
 )
 
 // launchHelper is a host in a process of its own: it starts the plugin at

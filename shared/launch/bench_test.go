@@ -8,8 +8,8 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
-	"github.com/secrethost/secrethost/host/launch"
 	"github.com/secrethost/secrethost/internal/testbin"
+	"github.com/secrethost/secrethost/shared/launch"
 	"github.com/secrethost/secrethost/shared/provider"
 )
 
