@@ -75,17 +75,18 @@ func testLogger(t testing.TB) hclog.Logger {
 	return hclog.New(&hclog.LoggerOptions{Level: hclog.Debug, Output: logWriter{t}})
 }
 
-// validateCases are checked through the plugin binary: valid, rejected by
-// opref, rejected by the SDK only.
+// validateCases are checked through the plugin binary: the SDK's own
+// verdicts (see TestRulesAgreeWithSDK), without its core.
 var validateCases = []struct {
 	ref  string
 	want string // "" when valid
 }{
 	{"op://Production/Database/password", ""},
-	{"OP://Production/Database/Admin/password?attribute=otp", ""},
-	{"op://Production/Database", "found 2 segments"},
-	{"op://Prödüction/Database/password", "the 1Password SDK cannot use this reference"},
-	{"op://Production/Database/password?ssh-format=openssh", `unknown query parameter "ssh-format"`},
+	{"op://Production/Database/Admin/password?attribute=otp", ""},
+	{"OP://Production/Database/password", `not prefixed with "op://"`},
+	{"op://Production/Database", "invalid format"},
+	{"op://Prödüction/Database/password", "invalid character in secret reference"},
+	{"op://Production/Database/password?ssh-format=openssh", ""},
 }
 
 func checkValidate(t *testing.T, results []provider.ValidateResult) {
@@ -144,7 +145,7 @@ func TestPluginBinaryOffline(t *testing.T) {
 	if strings.Contains(pe.Message, malformedToken) {
 		t.Errorf("Configure error echoes the token: %s", pe.Message)
 	}
-	t.Logf("exec+handshake %s; +GetInfo+Configure (SDK core load, offline token check) %s; peak RSS %d KiB",
+	t.Logf("exec+handshake %s; +GetInfo+Configure (offline token check, no SDK core) %s; peak RSS %d KiB",
 		handshake.Round(time.Millisecond), configured.Round(time.Millisecond), vmHWM(t, proc.Pid()))
 
 	// Validate needs no credential, so it works although Configure failed.
