@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -320,4 +322,62 @@ func BenchmarkStartup(b *testing.B) {
 	b.ReportMetric(cpu/float64(n), "plugin-CPU-s")
 	b.ReportMetric(float64(peak)/1024, "peak-RSS-MiB")
 	b.ReportMetric(float64(st.Size())/(1<<20), "binary-MiB")
+}
+
+// TestCLIValidateOffline: `secrethost validate` of 100 references in
+// service-account mode, under strace: it opens no socket but unix ones (no
+// DNS lookup, no connection to 1Password) and loads no SDK core, so it
+// ends in well under a second (the SDK's core alone takes seconds).
+func TestCLIValidateOffline(t *testing.T) {
+	strace, err := exec.LookPath("strace")
+	if err != nil {
+		t.Skip("strace is not installed (apt-get install strace)")
+	}
+	dir := t.TempDir()
+	cli := testbin.Build(t, dir, "secrethost", "./host/cmd/secrethost", "")
+	if err := os.Mkdir(filepath.Join(dir, "plugins"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	testbin.Build(t, filepath.Join(dir, "plugins"), pluginName, "./plugins/onepassword-sa", "")
+	refs := make([]string, 100)
+	for i := range refs {
+		refs[i] = fmt.Sprintf("op://Prod/Item %d/field-%d", i, i)
+	}
+	trace := filepath.Join(dir, "strace.txt")
+	args := append([]string{"-f", "-qq", "-e", "trace=socket,connect", "-o", trace, cli, "validate"}, refs...)
+	for _, tok := range []string{sa.WellFormedFakeToken("my.1password.com"), "ops_garbage"} {
+		cmd := exec.Command(strace, args...)
+		cmd.Env = []string{"SECRET_PROVIDER=1password", "SECRET_PROVIDER_ACCESS_TOKEN=" + tok}
+		start := time.Now()
+		out, err := cmd.CombinedOutput()
+		took := time.Since(start)
+		if err != nil {
+			t.Fatalf("validate: %v\n%s", err, out)
+		}
+		if n := strings.Count(string(out), "ok  op://"); n != len(refs) {
+			t.Errorf("%d references valid, want %d:\n%s", n, len(refs), out)
+		}
+		b, err := os.ReadFile(trace)
+		if err != nil {
+			t.Fatal(err)
+		}
+		unix := 0
+		for _, line := range strings.Split(string(b), "\n") {
+			if !strings.Contains(line, "socket(") && !strings.Contains(line, "connect(") {
+				continue
+			}
+			if strings.Contains(line, "AF_UNIX") {
+				unix++
+				continue
+			}
+			t.Errorf("validate opened a non-unix socket: %s", line)
+		}
+		if unix == 0 {
+			t.Errorf("strace saw no unix socket either: the trace is not working\n%s", b)
+		}
+		if took > 2*time.Second {
+			t.Errorf("validate took %s under strace; the SDK's core must not load", took)
+		}
+		t.Logf("validate of %d references under strace: %s, %d unix socket calls", len(refs), took.Round(time.Millisecond), unix)
+	}
 }
