@@ -28,6 +28,9 @@ import (
 // malformed token with the SDK's reason, and Validate.
 
 func TestMain(m *testing.M) {
+	if os.Getenv(sdkValidateEnv) == "1" {
+		sdkValidateMain() // the baseline of BenchmarkValidate100
+	}
 	code := m.Run()
 	testbin.Cleanup()
 	os.Exit(code)
