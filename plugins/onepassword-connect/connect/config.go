@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode"
 
+	buildversion "github.com/secrethost/secrethost/internal/version"
 	"github.com/secrethost/secrethost/plugins/internal/attrs"
 	"github.com/secrethost/secrethost/shared/credential"
 	"github.com/secrethost/secrethost/shared/provider"
@@ -82,6 +83,16 @@ type settings struct {
 	retries    int
 	// cfg is kept (not logged) so a token file can be read again.
 	cfg map[string]string
+}
+
+// The version `make build` stamps into internal/version (the one the host
+// and every plugin report) is the plugin's Version too. (Only here so as
+// not to touch provider.go, where Version should become
+// buildversion.String() when branches are merged.)
+func init() {
+	if v := buildversion.Stamped(); v != "" {
+		Version = v
+	}
 }
 
 // parseConfig validates cfg. Every error is a *provider.Error with

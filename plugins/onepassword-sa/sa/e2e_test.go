@@ -49,7 +49,7 @@ const (
 func pluginBinary(t testing.TB) string {
 	t.Helper()
 	return testbin.Build(t, testbin.PluginDir(), pluginName, "./plugins/onepassword-sa",
-		"-X github.com/secrethost/secrethost/plugins/onepassword-sa/sa.Version="+pluginVersion)
+		"-X github.com/secrethost/secrethost/internal/version.Version="+pluginVersion)
 }
 
 // skipIfShort skips tests that start the plugin far enough to load the
