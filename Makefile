@@ -12,13 +12,18 @@ export CGO_ENABLED ?= 0
 
 all: build
 
+# One version for the host and every plugin (internal/version), from
+# `git describe` unless VERSION is given.
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -X github.com/secrethost/secrethost/internal/version.Version=$(VERSION)
+
 build:
 	@mkdir -p $(PLUGINS)
-	$(GO) build -o $(BIN)/secrethost ./host/cmd/secrethost
-	$(GO) build -o $(PLUGINS)/onepassword-connect ./plugins/onepassword-connect
-	$(GO) build -o $(PLUGINS)/onepassword-sa ./plugins/onepassword-sa
-	$(GO) build -o $(PLUGINS)/file ./examples/file-provider
-	$(GO) build -o $(BIN)/connect-emulator ./plugins/onepassword-connect/emulator/cmd/connect-emulator
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/secrethost ./host/cmd/secrethost
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(PLUGINS)/onepassword-connect ./plugins/onepassword-connect
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(PLUGINS)/onepassword-sa ./plugins/onepassword-sa
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(PLUGINS)/file ./examples/file-provider
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/connect-emulator ./plugins/onepassword-connect/emulator/cmd/connect-emulator
 
 # vet and gofmt first: they are cheap and catch what the race run would
 # only trip over later.

@@ -6,15 +6,10 @@ import (
 	"fmt"
 	"io"
 	"runtime"
-	"runtime/debug"
 
+	buildversion "github.com/secrethost/secrethost/internal/version"
 	"github.com/secrethost/secrethost/shared/provider"
 )
-
-// Version is the secrethost release, set at build time with
-// -ldflags "-X github.com/secrethost/secrethost/host/cli.Version=v1.2.3".
-// When not set, the module version from the build information is used.
-var Version = ""
 
 var versionCommand = &command{
 	name:    "version",
@@ -35,15 +30,7 @@ Go version and platform it was built for.
 	},
 }
 
-func version() string {
-	if Version != "" {
-		return Version
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return "dev"
-}
+func version() string { return buildversion.String() }
 
 func (a *app) printVersion(w io.Writer) int {
 	fmt.Fprintf(w, "secrethost %s (plugin protocol %d, %s, %s/%s)\n",

@@ -2,9 +2,10 @@
 //
 //	op://<vault>/<item>[/<section>]/<field>[?attribute=otp]
 //
-// It is the single parser shared by the Connect and the service-account
-// plugins, so both accept exactly the same references and report the same
-// errors.
+// It is the Connect plugin's parser. The service-account plugin accepts
+// exactly what 1Password's SDK accepts instead (stricter on characters,
+// case, whitespace and the query; laxer on empty segments and
+// ssh-format): see [ValidateSDK].
 //
 // Rules, beyond the grammar above:
 //

@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode"
 
+	buildversion "github.com/secrethost/secrethost/internal/version"
 	"github.com/secrethost/secrethost/plugins/internal/attrs"
 	"github.com/secrethost/secrethost/shared/credential"
 	"github.com/secrethost/secrethost/shared/provider"
@@ -82,6 +83,16 @@ type settings struct {
 	retries    int
 	// cfg is kept (not logged) so a token file can be read again.
 	cfg map[string]string
+}
+
+// The version `make build` stamps into internal/version (the one the host
+// and every plugin report) is the plugin's Version too. (Only here so as
+// not to touch provider.go, where Version should become
+// buildversion.String() when branches are merged.)
+func init() {
+	if v := buildversion.Stamped(); v != "" {
+		Version = v
+	}
 }
 
 // parseConfig validates cfg. Every error is a *provider.Error with
@@ -260,33 +271,20 @@ func checkToken(tok credential.Result) error {
 }
 
 func durationAttr(cfg map[string]string, name string, def time.Duration) (time.Duration, error) {
-	raw := strings.TrimSpace(cfg[name])
-	if raw == "" {
-		return def, nil
-	}
-	d, err := time.ParseDuration(raw)
+	d, err := attrs.Duration(cfg, name, def)
 	if err != nil {
-		// Not echoed (nor in intAttr): what is not a duration or a number
-		// may be a token set in the wrong place.
-		return 0, invalidConfig("%s is not a duration (%d-character value, not shown): use a Go duration such as 10s, 1500ms or 1m", name, len(raw))
+		return 0, invalidConfig("%v", err)
 	}
 	if d <= 0 || d > maxRequestTimeout {
-		return 0, invalidConfig("%s = %q is out of range: it must be more than 0 and at most %s", name, raw, maxRequestTimeout)
+		return 0, invalidConfig("%s = %s is out of range: it must be more than 0 and at most %s", name, d, maxRequestTimeout)
 	}
 	return d, nil
 }
 
 func intAttr(cfg map[string]string, name string, def, lo, hi int) (int, error) {
-	raw := strings.TrimSpace(cfg[name])
-	if raw == "" {
-		return def, nil
-	}
-	n, err := strconv.Atoi(raw)
+	n, err := attrs.Int(cfg, name, def, lo, hi)
 	if err != nil {
-		return 0, invalidConfig("%s is not a whole number (%d-character value, not shown): use %d to %d", name, len(raw), lo, hi)
-	}
-	if n < lo || n > hi {
-		return 0, invalidConfig("%s = %d is out of range: it must be between %d and %d", name, n, lo, hi)
+		return 0, invalidConfig("%v", err)
 	}
 	return n, nil
 }

@@ -75,7 +75,7 @@ func TestResolveCacheTTL(t *testing.T) {
 
 	resolveValue(t, p, "op://v/i/f", "one")
 	f.secrets["op://v/i/f"] = "two" // rotated in 1Password
-	resolveValue(t, p, "OP://v/i/f", "one")
+	resolveValue(t, p, "op://v/i/f", "one")
 	if f.calls() != 1 {
 		t.Fatalf("%d backend calls within the TTL, want 1", f.calls())
 	}

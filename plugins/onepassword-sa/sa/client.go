@@ -4,34 +4,20 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime/debug"
 	"sync"
 
 	onepassword "github.com/1password/onepassword-sdk-go"
+
+	buildversion "github.com/secrethost/secrethost/internal/version"
 )
 
 // IntegrationName is how the plugin introduces itself to 1Password (it
 // shows in the service account's activity log).
 const IntegrationName = "secrethost onepassword-sa"
 
-// Version is the plugin's version, reported by GetInfo and to 1Password.
-// Release builds set it with
-//
-//	-ldflags "-X github.com/secrethost/secrethost/plugins/onepassword-sa/sa.Version=1.2.3"
-//
-// Otherwise the module version from the build information is used. It is
-// never empty: the SDK refuses to sign in without an integration version.
-var Version = ""
-
-func version() string {
-	if Version != "" {
-		return Version
-	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
-	}
-	return "dev"
-}
+// version is the plugin's version, reported by GetInfo and to 1Password:
+// internal/version, which `make build` stamps.
+func version() string { return buildversion.String() }
 
 // integration is what the SDK is told about its caller.
 type integration struct{ name, version string }

@@ -2,9 +2,7 @@ package sa
 
 import (
 	"errors"
-	"fmt"
-	"strconv"
-	"strings"
+	"math"
 	"time"
 
 	"github.com/secrethost/secrethost/plugins/internal/attrs"
@@ -95,75 +93,25 @@ func parseConfig(cfg map[string]string) (config, []string, *provider.Error) {
 	c.token, c.tokenFrom = cred.Value, cred.From
 	warnings = append(warnings, cred.Warnings...)
 
-	if c.cacheEnabled, err = parseBool(cfg, AttrCacheEnabled, false); err != nil {
+	if c.cacheEnabled, err = attrs.Bool(cfg, AttrCacheEnabled, false); err != nil {
 		return c, nil, invalidConfig(err)
 	}
-	if c.cacheTTL, err = parseDuration(cfg, AttrCacheTTL, DefaultCacheTTL); err != nil {
+	if c.cacheTTL, err = attrs.Duration(cfg, AttrCacheTTL, DefaultCacheTTL); err != nil {
 		return c, nil, invalidConfig(err)
 	}
 	if c.cacheEnabled && c.cacheTTL <= 0 {
 		return c, nil, provider.Errorf(provider.CodeInvalidConfig, "",
 			"%s must be greater than 0 when %s is true, got %s", AttrCacheTTL, AttrCacheEnabled, c.cacheTTL)
 	}
-	if c.cacheMaxSize, err = parseInt(cfg, AttrCacheMaxSize, DefaultCacheMaxSize); err != nil {
-		return c, nil, invalidConfig(err)
-	}
 	// Checked even when the cache is disabled, as doco-cd does: a value
 	// that would be rejected later should not wait for the cache to be
 	// switched on to be noticed.
-	if c.cacheMaxSize < 1 {
-		return c, nil, provider.Errorf(provider.CodeInvalidConfig, "",
-			"%s must be at least 1, got %d", AttrCacheMaxSize, c.cacheMaxSize)
+	if c.cacheMaxSize, err = attrs.Int(cfg, AttrCacheMaxSize, DefaultCacheMaxSize, 1, math.MaxInt); err != nil {
+		return c, nil, invalidConfig(err)
 	}
 	return c, warnings, nil
 }
 
 func invalidConfig(err error) *provider.Error {
 	return provider.Errorf(provider.CodeInvalidConfig, "", "%v", err)
-}
-
-// lookup returns the trimmed value of name and whether it is set. A blank
-// value counts as unset, as in shared/credential.
-func lookup(cfg map[string]string, name string) (string, bool) {
-	v := strings.TrimSpace(cfg[name])
-	return v, v != ""
-}
-
-func parseBool(cfg map[string]string, name string, def bool) (bool, error) {
-	v, ok := lookup(cfg, name)
-	if !ok {
-		return def, nil
-	}
-	b, err := strconv.ParseBool(v)
-	if err != nil {
-		// The value is not echoed, here and below: something that is not
-		// a boolean, duration or number may be a token set in the wrong
-		// place.
-		return false, fmt.Errorf("%s is not a boolean (%d-character value, not shown); use true or false", name, len(v))
-	}
-	return b, nil
-}
-
-func parseDuration(cfg map[string]string, name string, def time.Duration) (time.Duration, error) {
-	v, ok := lookup(cfg, name)
-	if !ok {
-		return def, nil
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil {
-		return 0, fmt.Errorf("%s is not a duration (%d-character value, not shown); use a number with a unit, such as 90s, 5m or 1h", name, len(v))
-	}
-	return d, nil
-}
-
-func parseInt(cfg map[string]string, name string, def int) (int, error) {
-	v, ok := lookup(cfg, name)
-	if !ok {
-		return def, nil
-	}
-	n, err := strconv.Atoi(v)
-	if err != nil {
-		return 0, fmt.Errorf("%s is not a whole number (%d-character value, not shown)", name, len(v))
-	}
-	return n, nil
 }

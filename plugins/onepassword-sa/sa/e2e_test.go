@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -26,6 +28,9 @@ import (
 // malformed token with the SDK's reason, and Validate.
 
 func TestMain(m *testing.M) {
+	if os.Getenv(sdkValidateEnv) == "1" {
+		sdkValidateMain() // the baseline of BenchmarkValidate100
+	}
 	code := m.Run()
 	testbin.Cleanup()
 	os.Exit(code)
@@ -44,7 +49,7 @@ const (
 func pluginBinary(t testing.TB) string {
 	t.Helper()
 	return testbin.Build(t, testbin.PluginDir(), pluginName, "./plugins/onepassword-sa",
-		"-X github.com/secrethost/secrethost/plugins/onepassword-sa/sa.Version="+pluginVersion)
+		"-X github.com/secrethost/secrethost/internal/version.Version="+pluginVersion)
 }
 
 // skipIfShort skips tests that start the plugin far enough to load the
@@ -75,17 +80,18 @@ func testLogger(t testing.TB) hclog.Logger {
 	return hclog.New(&hclog.LoggerOptions{Level: hclog.Debug, Output: logWriter{t}})
 }
 
-// validateCases are checked through the plugin binary: valid, rejected by
-// opref, rejected by the SDK only.
+// validateCases are checked through the plugin binary: the SDK's own
+// verdicts (see TestRulesAgreeWithSDK), without its core.
 var validateCases = []struct {
 	ref  string
 	want string // "" when valid
 }{
 	{"op://Production/Database/password", ""},
-	{"OP://Production/Database/Admin/password?attribute=otp", ""},
-	{"op://Production/Database", "found 2 segments"},
-	{"op://Prödüction/Database/password", "the 1Password SDK cannot use this reference"},
-	{"op://Production/Database/password?ssh-format=openssh", `unknown query parameter "ssh-format"`},
+	{"op://Production/Database/Admin/password?attribute=otp", ""},
+	{"OP://Production/Database/password", `not prefixed with "op://"`},
+	{"op://Production/Database", "invalid format"},
+	{"op://Prödüction/Database/password", "invalid character in secret reference"},
+	{"op://Production/Database/password?ssh-format=openssh", ""},
 }
 
 func checkValidate(t *testing.T, results []provider.ValidateResult) {
@@ -144,7 +150,7 @@ func TestPluginBinaryOffline(t *testing.T) {
 	if strings.Contains(pe.Message, malformedToken) {
 		t.Errorf("Configure error echoes the token: %s", pe.Message)
 	}
-	t.Logf("exec+handshake %s; +GetInfo+Configure (SDK core load, offline token check) %s; peak RSS %d KiB",
+	t.Logf("exec+handshake %s; +GetInfo+Configure (offline token check, no SDK core) %s; peak RSS %d KiB",
 		handshake.Round(time.Millisecond), configured.Round(time.Millisecond), vmHWM(t, proc.Pid()))
 
 	// Validate needs no credential, so it works although Configure failed.
@@ -319,4 +325,62 @@ func BenchmarkStartup(b *testing.B) {
 	b.ReportMetric(cpu/float64(n), "plugin-CPU-s")
 	b.ReportMetric(float64(peak)/1024, "peak-RSS-MiB")
 	b.ReportMetric(float64(st.Size())/(1<<20), "binary-MiB")
+}
+
+// TestCLIValidateOffline: `secrethost validate` of 100 references in
+// service-account mode, under strace: it opens no socket but unix ones (no
+// DNS lookup, no connection to 1Password) and loads no SDK core, so it
+// ends in well under a second (the SDK's core alone takes seconds).
+func TestCLIValidateOffline(t *testing.T) {
+	strace, err := exec.LookPath("strace")
+	if err != nil {
+		t.Skip("strace is not installed (apt-get install strace)")
+	}
+	dir := t.TempDir()
+	cli := testbin.Build(t, dir, "secrethost", "./host/cmd/secrethost", "")
+	if err := os.Mkdir(filepath.Join(dir, "plugins"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	testbin.Build(t, filepath.Join(dir, "plugins"), pluginName, "./plugins/onepassword-sa", "")
+	refs := make([]string, 100)
+	for i := range refs {
+		refs[i] = fmt.Sprintf("op://Prod/Item %d/field-%d", i, i)
+	}
+	trace := filepath.Join(dir, "strace.txt")
+	args := append([]string{"-f", "-qq", "-e", "trace=socket,connect", "-o", trace, cli, "validate"}, refs...)
+	for _, tok := range []string{sa.WellFormedFakeToken("my.1password.com"), "ops_garbage"} {
+		cmd := exec.Command(strace, args...)
+		cmd.Env = []string{"SECRET_PROVIDER=1password", "SECRET_PROVIDER_ACCESS_TOKEN=" + tok}
+		start := time.Now()
+		out, err := cmd.CombinedOutput()
+		took := time.Since(start)
+		if err != nil {
+			t.Fatalf("validate: %v\n%s", err, out)
+		}
+		if n := strings.Count(string(out), "ok  op://"); n != len(refs) {
+			t.Errorf("%d references valid, want %d:\n%s", n, len(refs), out)
+		}
+		b, err := os.ReadFile(trace)
+		if err != nil {
+			t.Fatal(err)
+		}
+		unix := 0
+		for _, line := range strings.Split(string(b), "\n") {
+			if !strings.Contains(line, "socket(") && !strings.Contains(line, "connect(") {
+				continue
+			}
+			if strings.Contains(line, "AF_UNIX") {
+				unix++
+				continue
+			}
+			t.Errorf("validate opened a non-unix socket: %s", line)
+		}
+		if unix == 0 {
+			t.Errorf("strace saw no unix socket either: the trace is not working\n%s", b)
+		}
+		if took > 2*time.Second {
+			t.Errorf("validate took %s under strace; the SDK's core must not load", took)
+		}
+		t.Logf("validate of %d references under strace: %s, %d unix socket calls", len(refs), took.Round(time.Millisecond), unix)
+	}
 }

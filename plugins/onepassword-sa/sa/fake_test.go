@@ -168,12 +168,12 @@ func (c *fakeClock) advance(d time.Duration) {
 
 // testToken is a stand-in token: the fake accepts anything, and tests
 // check that it never appears in an error.
-const testToken = "ops_TEST-token-value-not-a-real-one"
+var testToken = wellFormedFakeToken("test.invalid")
 
 func newTestProvider(t testing.TB, f *fakeOP) (*Provider, *fakeClock) {
 	t.Helper()
 	clk := newFakeClock()
-	return newProvider(f.factory, acceptAll, clk.now, hclog.NewNullLogger()), clk
+	return newProvider(f.factory, rulesValidate, clk.now, hclog.NewNullLogger()), clk
 }
 
 func configure(t testing.TB, p *Provider, extra map[string]string) provider.ConfigureResponse {

@@ -5,32 +5,27 @@
 // The SDK runs 1Password's core as WebAssembly (extism on wazero), which
 // costs seconds of CPU and ~150 MB at start-up; living in its own plugin
 // process, that cost is paid only by those who use this provider, once per
-// process, during Configure.
+// process, at the first call that needs 1Password (Resolve or Check).
 //
 // # Configure
 //
 //  1. The configuration is parsed: the token through shared/credential
 //     (the rule every provider follows), the cache attributes as doco-cd
 //     documents them. Errors are invalid_config and name the attribute.
-//  2. The SDK signs in. It first checks the token's format offline; a
-//     token that is not a service account token fails Configure with
-//     invalid_config and the SDK's reason, without any request. A token
-//     1Password rejects fails Configure with unauthenticated.
-//  3. If 1Password cannot be reached (or rate-limits the sign-in),
-//     Configure succeeds with a warning saying so (code unavailable): the
-//     token's format is known to be valid, offline validation works, and
-//     the plugin signs in on first use. Failing instead would make the
-//     host kill the process and pay for the SDK core again on every retry
-//     during an outage, and would block offline validation on the network.
-//     Everything the user can fix (a malformed or rejected token) still
-//     fails at start; Check reports the outage too.
+//  2. The token's format is checked offline, as the SDK checks it ("ops_",
+//     base64, the credentials JSON); a malformed token fails Configure
+//     with invalid_config and the SDK's reason. Configure does not sign
+//     in and does not load the SDK's core: validate stays offline and
+//     fast. The first Resolve or Check signs in (once, shared by
+//     concurrent callers); a token 1Password rejects fails that call with
+//     unauthenticated, an outage with unavailable.
 //
 // # Resolve
 //
-// References are parsed with plugins/internal/opref (the syntax shared
-// with the Connect plugin) and then checked with the SDK's own offline
-// validator, in their canonical form, which is also what the SDK is sent.
-// A batch is deduplicated by canonical form, served from the cache where
+// References are checked with opref.ValidateSDK: the SDK's own rules,
+// without its core (a test runs both side by side over a corpus). A
+// reference is sent to the SDK exactly as written. A batch is
+// deduplicated, served from the cache where
 // possible, and the rest fetched with one Secrets().ResolveAll; a
 // reference already being fetched by a concurrent call is waited for
 // rather than fetched again.
@@ -38,7 +33,6 @@ package sa
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -48,7 +42,6 @@ import (
 	onepassword "github.com/1password/onepassword-sdk-go"
 	"github.com/hashicorp/go-hclog"
 
-	"github.com/secrethost/secrethost/plugins/internal/opref"
 	"github.com/secrethost/secrethost/shared/plugin"
 	"github.com/secrethost/secrethost/shared/provider"
 )
@@ -81,7 +74,7 @@ var _ provider.Provider = (*Provider)(nil)
 
 // New returns the provider backed by the real SDK.
 func New() *Provider {
-	return newProvider(newSDKClient, sdkValidate, time.Now, plugin.Logger())
+	return newProvider(newSDKClient, rulesValidate, time.Now, plugin.Logger())
 }
 
 func newProvider(f clientFactory, v refValidator, now func() time.Time, log hclog.Logger) *Provider {
@@ -114,33 +107,13 @@ func (p *Provider) Configure(ctx context.Context, req provider.ConfigureRequest)
 		st.cache = newCache(cfg.cacheTTL, cfg.cacheMaxSize, p.now)
 	}
 
-	deferred := false
-	if _, _, err := st.sess.newer(ctx, 0); err != nil {
-		cause := err
-		if se := (*signInError)(nil); errors.As(err, &se) {
-			cause = se.err
-		}
-		code := classify(cause)
-		msg := cleanMessage(cause, cfg.token)
-		switch {
-		case code == provider.CodeInvalidConfig:
-			return provider.ConfigureResponse{}, provider.Errorf(code, "",
-				"%s: not a valid 1Password service account token: %s", cfg.tokenFrom, msg)
-		case code == provider.CodeUnauthenticated || code == provider.CodePermissionDenied:
-			return provider.ConfigureResponse{}, provider.Errorf(code, "",
-				"%s: 1Password rejected the service account token: %s", cfg.tokenFrom, msg)
-		case (code == provider.CodeUnavailable || code == provider.CodeRateLimited) && ctx.Err() == nil && !isCoreError(cause):
-			// The host logs Configure's warnings; logging it here too
-			// would print it twice.
-			deferred = true
-			warnings = append(warnings, fmt.Sprintf("cannot sign in to 1Password now (%s): %s; the token's format is valid, so the provider starts and signs in on first use", code, msg))
-		default:
-			e := sdkError("signing in to 1Password", cause, cfg.token)
-			if e.Code == provider.CodeInvalidConfig {
-				e.Code = provider.CodeInternal
-			}
-			return provider.ConfigureResponse{}, e
-		}
+	// The token's format is checked offline, as the SDK would check it;
+	// signing in waits for the first call that needs 1Password (Resolve or
+	// Check), so that Configure, and with it validate, never loads the
+	// SDK's core or touches the network.
+	if err := checkTokenFormat(cfg.token); err != nil {
+		return provider.ConfigureResponse{}, provider.Errorf(provider.CodeInvalidConfig, "",
+			"%s: not a valid 1Password service account token: %v", cfg.tokenFrom, err)
 	}
 	p.st.Store(st)
 	if p.closed.Load() { // closed while signing in
@@ -148,7 +121,7 @@ func (p *Provider) Configure(ctx context.Context, req provider.ConfigureRequest)
 		return provider.ConfigureResponse{}, errClosed
 	}
 	p.log.Debug("configured", "token_from", cfg.tokenFrom, "cache", cfg.cacheEnabled,
-		"cache_ttl", cfg.cacheTTL, "cache_max_size", cfg.cacheMaxSize, "signed_in", !deferred)
+		"cache_ttl", cfg.cacheTTL, "cache_max_size", cfg.cacheMaxSize)
 	return provider.ConfigureResponse{Warnings: warnings}, nil
 }
 
@@ -180,48 +153,27 @@ func (p *Provider) fatal(err error) error {
 	return provider.Errorf(provider.CodeInternal, "", "%v", err)
 }
 
-// check returns the canonical form of ref (what the SDK is sent, and the
-// cache key), or the reason ref is invalid. The third result is set when
-// the check could not run.
-//
-// Verdicts: opref's message comes first, as it is the syntax every
-// secrethost 1Password provider shares. When opref accepts a reference
-// that the SDK rejects, the SDK's reason is given; when opref rejects one
-// that the SDK would accept, the message says so (a doco-cd user may have
-// relied on it).
+// check returns ref when the SDK accepts it (what the SDK is sent, and the
+// cache key), or the SDK's reason ref is invalid. The third result is set
+// when the check could not run. The verdict is the SDK's own: service
+// account mode accepts exactly the references the SDK does, checked by
+// opref.ValidateSDK without the SDK's core.
 func (p *Provider) check(ctx context.Context, ref string) (string, *provider.Error, error) {
-	parsed, err := opref.Parse(ref)
-	if err != nil {
-		var oe *opref.Error
-		if !errors.As(err, &oe) {
-			return "", provider.Errorf(provider.CodeInvalidReference, "", "%v", err), nil
-		}
-		e := &provider.Error{Code: provider.CodeInvalidReference, Message: oe.Reason}
-		if oe.Ref != "" {
-			// opref leaves Ref empty for input that is not op:// at all,
-			// which may be a secret pasted in the wrong place: never
-			// echo it, and never show it to the SDK either.
-			e.Reference = ref
-			sdkErr, fatal := p.sdkVerdict(ctx, oe.Ref)
-			if fatal != nil {
-				return "", nil, fatal
-			}
-			if sdkErr == "" {
-				e.Message += " (the 1Password SDK alone would accept this reference, but secrethost's 1Password providers share one reference syntax)"
-			}
-		}
-		return "", e, nil
-	}
-	key := parsed.String()
-	sdkErr, fatal := p.sdkVerdict(ctx, key)
+	sdkErr, fatal := p.sdkVerdict(ctx, ref)
 	if fatal != nil {
 		return "", nil, fatal
 	}
 	if sdkErr != "" {
-		return "", provider.Errorf(provider.CodeInvalidReference, ref,
-			"the 1Password SDK cannot use this reference: %s", sdkErr), nil
+		e := provider.Errorf(provider.CodeInvalidReference, ref, "%s", sdkErr)
+		if !strings.HasPrefix(ref, "op://") {
+			// Not a reference at all: it may be a secret pasted in the
+			// wrong place, so it is never echoed.
+			e.Reference = ""
+		}
+		return "", e, nil
 	}
-	return key, nil, nil
+	// The SDK is sent exactly the reference it accepts.
+	return ref, nil, nil
 }
 
 // sdkVerdict asks the SDK's validator about ref: "" when valid, else the
@@ -332,7 +284,7 @@ func (p *Provider) Resolve(ctx context.Context, req provider.ResolveRequest) (pr
 // cacheable reports whether a canonical reference's value may be cached:
 // not a one-time password, which changes every 30 seconds.
 func cacheable(key string) bool {
-	return !strings.HasSuffix(key, "?attribute="+opref.AttrOTP.String())
+	return !strings.HasSuffix(key, "?attribute=otp") && !strings.HasSuffix(key, "?attribute=totp")
 }
 
 // lookup returns an outcome for each canonical reference in keys.

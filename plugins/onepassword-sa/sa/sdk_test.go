@@ -60,22 +60,19 @@ func TestRealSDKOffline(t *testing.T) {
 			{"op://vault/item/section/field", ""},
 			{"op://My Vault/item/field", ""},
 			{"op://vault/item/field?attribute=otp", ""},
-			// opref's canonical form is what the SDK sees.
-			{"OP://vault/item/field", ""},
-			{" op://vault/item/field\n", ""},
-			{"op://vault/item/field?attr=TOTP", ""},
-			// opref accepts, the SDK does not: the SDK's reason.
-			{"op://väult/item/field", "the 1Password SDK cannot use this reference: invalid character in secret reference"},
-			{"op://va%2Fult/item/field", "the 1Password SDK cannot use this reference: invalid character in secret reference"},
-			// The SDK accepts, opref does not: opref's reason, and a note.
-			{"op://vault/item/field?ssh-format=openssh", `unknown query parameter "ssh-format"`},
-			{"op://vault//field", "item is empty (the 1Password SDK alone would accept"},
-			// Both reject: opref's reason alone.
-			{"op://vault/item", "found 2 segments"},
-			{"op://vault/item/field#x", "fragments"},
-			{"vault/item/field", `must start with "op://"`},
+			// The SDK's verdict, and its reason, on the reference as
+			// written: no trimming, no case folding, no aliases.
+			{"op://vault/item/field?ssh-format=openssh", ""},
+			{"op://vault//field", ""},
+			{"OP://vault/item/field", `secret reference is not prefixed with "op://"`},
+			{" op://vault/item/field\n", `secret reference is not prefixed with "op://"`},
+			{"op://vault/item/field?attr=TOTP", "invalid query parameter key"},
+			{"op://väult/item/field", "invalid character in secret reference"},
+			{"op://va%2Fult/item/field", "invalid character in secret reference"},
+			{"op://vault/item", "invalid format"},
+			{"op://vault/item/field#x", "invalid character in secret reference"},
+			{"vault/item/field", `not prefixed with "op://"`},
 		}
-		bothReject := map[string]bool{"op://vault/item": true, "op://vault/item/field#x": true, "vault/item/field": true}
 		p := newReal()
 		refs := make([]string, len(tests))
 		for i, tt := range tests {
@@ -92,8 +89,6 @@ func TestRealSDKOffline(t *testing.T) {
 				t.Errorf("%q: want valid, got %v", tt.ref, e)
 			case tt.want != "" && (e == nil || e.Code != provider.CodeInvalidReference || !strings.Contains(e.Message, tt.want)):
 				t.Errorf("%q: want invalid_reference containing %q, got %v", tt.ref, tt.want, e)
-			case bothReject[tt.ref] && strings.Contains(e.Message, "SDK"):
-				t.Errorf("%q: both reject, so the SDK's reason should not be added: %v", tt.ref, e)
 			}
 		}
 	})
@@ -136,7 +131,8 @@ func TestRealSDKOffline(t *testing.T) {
 	})
 
 	// A token of the right format, with 1Password out of reach: Configure
-	// succeeds with a warning, and the outage shows as unavailable.
+	// succeeds without signing in, and the outage shows as unavailable at
+	// the first Resolve.
 	t.Run("WellFormedTokenOffline", func(t *testing.T) {
 		skipIfReachable(t, "my.1password.com")
 		p := newReal()
@@ -144,10 +140,9 @@ func TestRealSDKOffline(t *testing.T) {
 		if err != nil {
 			t.Fatalf("Configure: %v", err)
 		}
-		if len(resp.Warnings) != 1 || !strings.Contains(resp.Warnings[0], "cannot sign in to 1Password now (unavailable)") {
+		if len(resp.Warnings) != 0 {
 			t.Fatalf("warnings = %q", resp.Warnings)
 		}
-		t.Logf("warning: %s", resp.Warnings[0])
 		r := resolve(t, p, "op://vault/item/field")[0]
 		if r.Err == nil || r.Err.Code != provider.CodeUnavailable || strings.Contains(r.Err.Message, "wasm") {
 			t.Errorf("Resolve: %+v", r.Err)
