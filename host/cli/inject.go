@@ -89,14 +89,14 @@ func (a *app) inject(ctx context.Context, o injectOptions) int {
 			return a.fail(cmd, fmt.Errorf("write %s: %w; nothing was resolved", o.out, err))
 		}
 	}
-	tmpl := ParseTemplate(string(src))
+	tmpl := parseTemplate(string(src))
 	values := map[string][]byte{}
 	consequence := "nothing was written"
 	if o.out != "" {
 		consequence = o.out + " was left as it was"
 	}
 	if refs := tmpl.Refs(); len(refs) > 0 || len(tmpl.Problems) > 0 {
-		var problems []TemplateProblem
+		var problems []templateProblem
 		values, problems, err = a.resolveTemplateRefs(ctx, refs, tmpl.Problems)
 		if len(problems) > 0 {
 			name := o.in
@@ -109,7 +109,7 @@ func (a *app) inject(ctx context.Context, o injectOptions) int {
 				fmt.Fprintf(&b, "\n  %s", p)
 			}
 			fmt.Fprintln(a.Stderr, b.String())
-			return ExitFailure
+			return exitFailure
 		}
 		if err != nil {
 			return a.failResolve(cmd, len(refs), nil, err, consequence)
@@ -121,19 +121,19 @@ func (a *app) inject(ctx context.Context, o injectOptions) int {
 		if _, err := a.Stdout.Write(out); err != nil {
 			return a.fail(cmd, fmt.Errorf("write: %w", err))
 		}
-		return ExitOK
+		return exitOK
 	}
-	if err := WriteFileAtomic(o.out, out, mode, !o.modeSet); err != nil {
+	if err := writeFileAtomic(o.out, out, mode, !o.modeSet); err != nil {
 		return a.fail(cmd, fmt.Errorf("write %s: %w; it was left as it was", o.out, err))
 	}
-	return ExitOK
+	return exitOK
 }
 
 // resolveTemplateRefs resolves the references whose scheme a provider
 // handles; the others stay as they are in the output. It returns the
 // problems whose scheme a provider handles instead, if there are any,
 // and then resolves nothing.
-func (a *app) resolveTemplateRefs(ctx context.Context, candidates []string, problems []TemplateProblem) (map[string][]byte, []TemplateProblem, error) {
+func (a *app) resolveTemplateRefs(ctx context.Context, candidates []string, problems []templateProblem) (map[string][]byte, []templateProblem, error) {
 	h, err := a.openHost()
 	if err != nil {
 		return nil, nil, err
@@ -143,7 +143,7 @@ func (a *app) resolveTemplateRefs(ctx context.Context, candidates []string, prob
 	if err != nil {
 		return nil, nil, err
 	}
-	var ours []TemplateProblem
+	var ours []templateProblem
 	for _, p := range problems {
 		if slices.Contains(schemes, p.Scheme) {
 			ours = append(ours, p)
@@ -174,48 +174,48 @@ func parseFileMode(s string) (fs.FileMode, error) {
 	return fs.FileMode(n), nil
 }
 
-// Template is a parsed inject template: text with {{ REF }} slots.
-type Template struct {
-	Segments []Segment
+// injectTemplate is a parsed inject template: text with {{ REF }} slots.
+type injectTemplate struct {
+	Segments []segment
 	// Problems are placeholders that look meant as references (a scheme
 	// and a colon after the "{{") but are malformed. They stay literal
 	// text; inject fails on those whose scheme is configured.
-	Problems []TemplateProblem
+	Problems []templateProblem
 }
 
-// Segment is literal text, or a reference slot (Ref set) together with
+// segment is literal text, or a reference slot (Ref set) together with
 // the exact text it replaces (Raw).
-type Segment struct {
+type segment struct {
 	Text string
 	Ref  string
 	Raw  string
 }
 
-// TemplateProblem is a malformed placeholder: where its "{{" is (line and
+// templateProblem is a malformed placeholder: where its "{{" is (line and
 // column, from 1; columns count characters), the scheme it starts with,
 // and what is wrong, without quoting it.
-type TemplateProblem struct {
+type templateProblem struct {
 	Line, Column int
 	Scheme       string
 	Reason       string
 }
 
-func (p TemplateProblem) String() string {
+func (p templateProblem) String() string {
 	return fmt.Sprintf("line %d, column %d: %s", p.Line, p.Column, p.Reason)
 }
 
 // placeholderStart is the scheme and colon that make "{{" a placeholder.
 var placeholderStart = regexp.MustCompile(`^([A-Za-z][A-Za-z0-9+.-]*):`)
 
-// ParseTemplate finds every {{ REF }} in src: a "{{", optional spaces and
+// parseTemplate finds every {{ REF }} in src: a "{{", optional spaces and
 // tabs, REF, optional spaces and tabs, and "}}" on the same line, where REF
 // starts with scheme:// and holds no brace. Which schemes count is decided
 // when rendering. A "{{" followed by scheme: that does not form such a
 // placeholder (no "}}" on its line, a single "}", "op:/x" instead of
 // "op://x", a brace inside) is recorded in Problems and kept as text; any
 // other {{ ... }} is literal text.
-func ParseTemplate(src string) Template {
-	var t Template
+func parseTemplate(src string) injectTemplate {
+	var t injectTemplate
 	lit, i := 0, 0
 	for {
 		j := strings.Index(src[i:], "{{")
@@ -254,25 +254,25 @@ func ParseTemplate(src string) Template {
 			default:
 				end := q + k + 2
 				if lit < open {
-					t.Segments = append(t.Segments, Segment{Text: src[lit:open]})
+					t.Segments = append(t.Segments, segment{Text: src[lit:open]})
 				}
-				t.Segments = append(t.Segments, Segment{Ref: ref, Raw: src[open:end]})
+				t.Segments = append(t.Segments, segment{Ref: ref, Raw: src[open:end]})
 				i, lit = end, end
 				continue
 			}
 		}
 		ln := 1 + strings.Count(src[:open], "\n")
 		col := 1 + utf8.RuneCountInString(src[strings.LastIndexByte(src[:open], '\n')+1:open])
-		t.Problems = append(t.Problems, TemplateProblem{Line: ln, Column: col, Scheme: strings.ToLower(m[1]), Reason: why})
+		t.Problems = append(t.Problems, templateProblem{Line: ln, Column: col, Scheme: strings.ToLower(m[1]), Reason: why})
 	}
 	if lit < len(src) {
-		t.Segments = append(t.Segments, Segment{Text: src[lit:]})
+		t.Segments = append(t.Segments, segment{Text: src[lit:]})
 	}
 	return t
 }
 
 // Refs lists the distinct references, in order of appearance.
-func (t Template) Refs() []string {
+func (t injectTemplate) Refs() []string {
 	var out []string
 	for _, s := range t.Segments {
 		if s.Ref != "" && !slices.Contains(out, s.Ref) {
@@ -284,7 +284,7 @@ func (t Template) Refs() []string {
 
 // Render replaces each slot whose reference is in values; the others keep
 // their original text.
-func (t Template) Render(values map[string][]byte) []byte {
+func (t injectTemplate) Render(values map[string][]byte) []byte {
 	var b []byte
 	for _, s := range t.Segments {
 		if s.Ref == "" {
@@ -298,7 +298,7 @@ func (t Template) Render(values map[string][]byte) []byte {
 	return b
 }
 
-// WriteFileAtomic replaces the regular file at path with data: a
+// writeFileAtomic replaces the regular file at path with data: a
 // temporary file in the same directory (created 0600, so the content is
 // never more visible than intended), written, given the owner and group of
 // the file it replaces and its mode, synced, then renamed over it, and the
@@ -312,7 +312,7 @@ func (t Template) Render(values map[string][]byte) []byte {
 // its owner and group, and its mode unless keepMode is false; a new file
 // gets mode. A file that cannot be renamed over (EBUSY: a single file
 // bind-mounted into a container) is an error saying what to do.
-func WriteFileAtomic(path string, data []byte, mode fs.FileMode, keepMode bool) (err error) {
+func writeFileAtomic(path string, data []byte, mode fs.FileMode, keepMode bool) (err error) {
 	target, old, err := outputTarget(path)
 	if err != nil {
 		return err

@@ -14,9 +14,9 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// Var is one NAME → value pair read from a file or the command line, with
+// refVar is one NAME → value pair read from a file or the command line, with
 // where it came from for messages.
-type Var struct {
+type refVar struct {
 	Name  string
 	Value string
 	// Where is "file:line", "argument N" or "environment".
@@ -47,17 +47,17 @@ func readLimited(r io.Reader, limit int64, what string) ([]byte, error) {
 	return b, nil
 }
 
-// ReadRefsFile reads NAME → reference pairs from a --from file:
+// readRefsFile reads NAME → reference pairs from a --from file:
 //
 //   - a doco-cd deploy configuration (.doco-cd.yml): the external_secrets
 //     mapping of every YAML document in the file;
 //   - any other YAML file: a flat mapping NAME: reference;
-//   - a dotenv file: NAME=reference lines (see ParseDotenv).
+//   - a dotenv file: NAME=reference lines (see parseDotenv).
 //
 // Files named *.yml or *.yaml are YAML, files named .env, *.env or .env.*
 // are dotenv; anything else is YAML if it parses as a YAML mapping and
 // dotenv otherwise.
-func ReadRefsFile(path string) ([]Var, error) {
+func readRefsFile(path string) ([]refVar, error) {
 	data, err := readFileLimited(path, maxInputFile)
 	if err != nil {
 		return nil, err
@@ -66,14 +66,14 @@ func ReadRefsFile(path string) ([]Var, error) {
 	ext := strings.ToLower(filepath.Ext(name))
 	switch {
 	case ext == ".yml" || ext == ".yaml":
-		return ParseRefsYAML(data, path)
+		return parseRefsYAML(data, path)
 	case ext == ".env" || name == ".env" || strings.HasPrefix(name, ".env."):
-		return ParseDotenv(data, path)
+		return parseDotenv(data, path)
 	}
 	if looksLikeYAMLMapping(data) {
-		return ParseRefsYAML(data, path)
+		return parseRefsYAML(data, path)
 	}
-	return ParseDotenv(data, path)
+	return parseDotenv(data, path)
 }
 
 func looksLikeYAMLMapping(data []byte) bool {
@@ -84,11 +84,11 @@ func looksLikeYAMLMapping(data []byte) bool {
 	return n.Content[0].Kind == yaml.MappingNode
 }
 
-// ParseRefsYAML reads NAME → reference pairs from YAML: the
+// parseRefsYAML reads NAME → reference pairs from YAML: the
 // external_secrets mappings of a doco-cd deploy configuration (one or more
 // documents), or else a flat top-level mapping. Names must be unique;
 // references must be non-empty strings.
-func ParseRefsYAML(data []byte, filename string) ([]Var, error) {
+func parseRefsYAML(data []byte, filename string) ([]refVar, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var docs []*yaml.Node
 	for {
@@ -131,7 +131,7 @@ func ParseRefsYAML(data []byte, filename string) ([]Var, error) {
 		sections = docs
 	}
 
-	var out []Var
+	var out []refVar
 	seen := map[string]string{}
 	for _, sec := range sections {
 		if sec.Kind == yaml.ScalarNode && sec.Tag == "!!null" {
@@ -153,7 +153,7 @@ func ParseRefsYAML(data []byte, filename string) ([]Var, error) {
 				return nil, fmt.Errorf("%s: %s is already defined at %s", where, keyName(k.Value), prev)
 			}
 			seen[k.Value] = where
-			out = append(out, Var{Name: k.Value, Value: v.Value, Where: where})
+			out = append(out, refVar{Name: k.Value, Value: v.Value, Where: where})
 		}
 	}
 	return out, nil
@@ -231,7 +231,7 @@ var envNamePattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 // dotenvKeyPattern is what compose's dotenv parser accepts as a key.
 var dotenvKeyPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]*$`)
 
-// ParseDotenv reads NAME=VALUE pairs, following docker compose's env file
+// parseDotenv reads NAME=VALUE pairs, following docker compose's env file
 // syntax (compose-go's dotenv parser) for everything it defines, minus
 // variable interpolation:
 //
@@ -249,7 +249,7 @@ var dotenvKeyPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_.-]*$`)
 //
 // A name given twice takes its last value (as in compose), in its first
 // position.
-func ParseDotenv(data []byte, filename string) ([]Var, error) {
+func parseDotenv(data []byte, filename string) ([]refVar, error) {
 	p := dotenvParser{src: string(bytes.TrimPrefix(data, []byte("\ufeff"))), file: filename, line: 1}
 	return p.parse()
 }
@@ -265,8 +265,8 @@ func (p *dotenvParser) errorf(line int, format string, args ...any) error {
 	return fmt.Errorf("%s:%d: %s", p.file, line, fmt.Sprintf(format, args...))
 }
 
-func (p *dotenvParser) parse() ([]Var, error) {
-	var out []Var
+func (p *dotenvParser) parse() ([]refVar, error) {
+	var out []refVar
 	index := map[string]int{}
 	for {
 		p.skipBlank()
@@ -286,7 +286,7 @@ func (p *dotenvParser) parse() ([]Var, error) {
 		if err != nil {
 			return nil, err
 		}
-		v := Var{Name: name, Value: value, Where: fmt.Sprintf("%s:%d", p.file, line)}
+		v := refVar{Name: name, Value: value, Where: fmt.Sprintf("%s:%d", p.file, line)}
 		if i, dup := index[name]; dup {
 			out[i].Value, out[i].Where = v.Value, v.Where
 			continue
@@ -434,31 +434,31 @@ func (p *dotenvParser) afterQuote(line int) error {
 	return p.errorf(p.line, "unexpected text after the closing quote of the value that starts on line %d", line)
 }
 
-// ParseRefArgs turns command-line arguments into references: NAME=REF, or
+// parseRefArgs turns command-line arguments into references: NAME=REF, or
 // a bare REF that is its own name. An argument is NAME=REF when the text
 // before its first '=' is a valid variable name ("op://v/i/f?attribute=otp"
 // is a bare reference).
-func ParseRefArgs(args []string) []Var {
-	out := make([]Var, 0, len(args))
+func parseRefArgs(args []string) []refVar {
+	out := make([]refVar, 0, len(args))
 	for i, arg := range args {
 		where := fmt.Sprintf("argument %d", i+1)
 		if name, ref, ok := strings.Cut(arg, "="); ok && dotenvKeyPattern.MatchString(name) {
-			out = append(out, Var{Name: name, Value: ref, Where: where})
+			out = append(out, refVar{Name: name, Value: ref, Where: where})
 			continue
 		}
-		out = append(out, Var{Name: arg, Value: arg, Where: where})
+		out = append(out, refVar{Name: arg, Value: arg, Where: where})
 	}
 	return out
 }
 
 // isBare reports whether v is a bare reference (its own name).
-func (v Var) isBare() bool { return v.Name == v.Value && !dotenvKeyPattern.MatchString(v.Name) }
+func (v refVar) isBare() bool { return v.Name == v.Value && !dotenvKeyPattern.MatchString(v.Name) }
 
 // mergeRefs joins reference lists; a name given twice with different
 // references is an error, the same pair twice is kept once.
-func mergeRefs(lists ...[]Var) ([]Var, error) {
-	var out []Var
-	seen := map[string]Var{}
+func mergeRefs(lists ...[]refVar) ([]refVar, error) {
+	var out []refVar
+	seen := map[string]refVar{}
 	for _, l := range lists {
 		for _, v := range l {
 			if prev, dup := seen[v.Name]; dup {
@@ -476,7 +476,7 @@ func mergeRefs(lists ...[]Var) ([]Var, error) {
 
 // label names v in messages without its value: "NAME (where)", or just
 // where ("argument 2") for a bare value, which is its own name.
-func (v Var) label() string {
+func (v refVar) label() string {
 	if v.Name == v.Value || !dotenvKeyPattern.MatchString(v.Name) {
 		return v.Where // a name that is no variable name may be a value too
 	}
@@ -490,16 +490,16 @@ func (v Var) label() string {
 // scheme. Its value is never shown: it may well be a secret written where a
 // reference belongs (DB_PASSWORD=hunter2) or a URL with credentials in it.
 type refProblem struct {
-	Var
+	refVar
 	reason string
 }
 
 // splitRefs keeps the entries whose value is a reference of one of schemes
 // (scheme://…, scheme in any case) and explains the others.
-func splitRefs(vars []Var, schemes []string) (good []Var, bad []refProblem) {
+func splitRefs(vars []refVar, schemes []string) (good []refVar, bad []refProblem) {
 	for _, v := range vars {
 		if why := notARef(strings.TrimSpace(v.Value), schemes); why != "" {
-			bad = append(bad, refProblem{Var: v, reason: why})
+			bad = append(bad, refProblem{refVar: v, reason: why})
 			continue
 		}
 		good = append(good, v)

@@ -139,7 +139,7 @@ func (a *app) run(ctx context.Context, o runOptions, args []string) int {
 			targets, short := maskTargets(v)
 			secrets = append(secrets, targets...)
 			if short && !o.noMasking {
-				fmt.Fprintf(a.Stderr, "secrethost run: warning: the value of %s is shorter than %d bytes and is not masked in the command's output\n", name, MinMaskLen)
+				fmt.Fprintf(a.Stderr, "secrethost run: warning: the value of %s is shorter than %d bytes and is not masked in the command's output\n", name, minMaskLen)
 			}
 		}
 		for _, c := range creds {
@@ -206,7 +206,7 @@ func (a *app) run(ctx context.Context, o runOptions, args []string) int {
 		}
 		fmt.Fprintf(a.Stderr, "secrethost run: cannot write the command's %s: %v; the rest of it was discarded\n", s.name, s.err)
 		if code == 0 {
-			code = ExitFailure
+			code = exitFailure
 		}
 	}
 	return code
@@ -304,7 +304,7 @@ func (f *forwarder) caughtCode() (int, bool) {
 func exitCode(ps *os.ProcessState, err error, stderr io.Writer) int {
 	if ps == nil {
 		fmt.Fprintf(stderr, "secrethost run: %v\n", err)
-		return ExitFailure
+		return exitFailure
 	}
 	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 		return 128 + int(ws.Signal())
@@ -381,10 +381,10 @@ func (a *app) runEnv(o runOptions) (*envList, []runRef, error) {
 			env.set(v.Name, v.Value, v.Where)
 		}
 	}
-	var fromFile []Var
+	var fromFile []refVar
 	if o.from != "" {
 		var err error
-		if fromFile, err = ReadRefsFile(o.from); err != nil {
+		if fromFile, err = readRefsFile(o.from); err != nil {
 			return nil, nil, usagef("--from: %v", err)
 		}
 		for _, v := range fromFile {
@@ -401,7 +401,7 @@ func (a *app) runEnv(o runOptions) (*envList, []runRef, error) {
 	var refs []runRef
 	for _, n := range env.names {
 		if forced[n] || refLike.MatchString(strings.TrimSpace(env.vals[n])) {
-			refs = append(refs, runRef{Var: Var{Name: n, Value: env.vals[n], Where: env.from[n]}, forced: forced[n]})
+			refs = append(refs, runRef{refVar: refVar{Name: n, Value: env.vals[n], Where: env.from[n]}, forced: forced[n]})
 		}
 	}
 	return env, refs, nil
@@ -411,16 +411,16 @@ func (a *app) runEnv(o runOptions) (*envList, []runRef, error) {
 // are resolved whatever their scheme, so a typo fails instead of passing
 // through.
 type runRef struct {
-	Var
+	refVar
 	forced bool
 }
 
-func readDotenvFile(path string) ([]Var, error) {
+func readDotenvFile(path string) ([]refVar, error) {
 	data, err := readFileLimited(path, maxInputFile)
 	if err != nil {
 		return nil, err
 	}
-	return ParseDotenv(data, path)
+	return parseDotenv(data, path)
 }
 
 // resolveRunRefs keeps the candidates whose scheme a provider handles (all
@@ -449,7 +449,7 @@ func (a *app) resolveRunRefs(ctx context.Context, candidates []runRef, sensitive
 			case why == "":
 				refs[c.Name] = strings.TrimSpace(c.Value)
 			case c.forced:
-				bad = append(bad, refProblem{Var: c.Var, reason: why})
+				bad = append(bad, refProblem{refVar: c.refVar, reason: why})
 			}
 		}
 	}
@@ -484,10 +484,10 @@ func failedCount(err error) int {
 }
 
 // maskedStream carries one of the child's output streams through a
-// Masker: the child writes to w, a goroutine copies r through the masker.
+// masker: the child writes to w, a goroutine copies r through the masker.
 type maskedStream struct {
 	r, w    *os.File
-	m       *Masker
+	m       *masker
 	name    string // "standard output", for messages
 	done    chan struct{}
 	closeW  sync.Once
@@ -503,7 +503,7 @@ func newMaskedStream(dst io.Writer, secrets [][]byte, name string) (*maskedStrea
 	if err != nil {
 		return nil, err
 	}
-	return &maskedStream{r: r, w: w, m: NewMasker(dst, secrets), name: name, done: make(chan struct{})}, nil
+	return &maskedStream{r: r, w: w, m: newMasker(dst, secrets), name: name, done: make(chan struct{})}, nil
 }
 
 func (s *maskedStream) closeWrite() { s.closeW.Do(func() { s.w.Close() }) }
