@@ -1,9 +1,12 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/secrethost/secrethost/internal/bounded"
 )
 
 // maxInputFile bounds --from, --env-file and inject templates.
@@ -20,12 +23,9 @@ func readFileLimited(path string, limit int64) ([]byte, error) {
 }
 
 func readLimited(r io.Reader, limit int64, what string) ([]byte, error) {
-	b, err := io.ReadAll(io.LimitReader(r, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > limit {
+	b, err := bounded.ReadAll(r, limit)
+	if errors.Is(err, bounded.ErrTooLarge) {
 		return nil, fmt.Errorf("%s is larger than %d MiB", what, limit>>20)
 	}
-	return b, nil
+	return b, err
 }

@@ -9,6 +9,16 @@ import (
 )
 
 // concealed replaces every secret value in a masked stream.
+//
+// It and minMaskLen differ on purpose from host/scrub.go's redactedMark
+// ("<redacted>") and minSecretLen (4), which scrub configured values
+// (tokens, env()/file() values) out of secrethost's own messages: there a
+// false match costs a word of an error message, and the mark is part of
+// the message text tests and users read. Masking rewrites the output of
+// the user's own program with values resolved for it, often short and
+// ordinary (a port, "true", a user name), so it needs a longer threshold
+// and a mark that says who changed the output. These two constants are
+// the only definitions of the CLI side; host/scrub.go holds the host side.
 const concealed = "<concealed by secrethost>"
 
 // masker is an io.WriteCloser that copies a stream to an underlying
