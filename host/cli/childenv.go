@@ -46,6 +46,16 @@ func (e *envList) list() []string {
 // configured providers count in the end.
 var refLike = regexp.MustCompile(`^([A-Za-z][A-Za-z0-9+.-]*)://`)
 
+// refScheme is the CLI's one schemeOf: the lower-cased scheme of a value
+// that looks like a reference (refLike), or false.
+func refScheme(v string) (string, bool) {
+	m := refLike.FindStringSubmatch(v)
+	if m == nil {
+		return "", false
+	}
+	return strings.ToLower(m[1]), true
+}
+
 // runEnv builds the child's environment before resolution and lists the
 // candidate references: every --from entry, and every other variable that
 // looks like scheme://... (checked against the configured schemes later).

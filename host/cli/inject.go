@@ -148,7 +148,7 @@ func (a *app) resolveTemplateRefs(ctx context.Context, candidates []string, prob
 	}
 	var refs []string
 	for _, r := range candidates {
-		if m := refLike.FindStringSubmatch(r); m != nil && slices.Contains(schemes, strings.ToLower(m[1])) {
+		if sc, ok := refScheme(r); ok && slices.Contains(schemes, sc) {
 			refs = append(refs, r)
 		}
 	}

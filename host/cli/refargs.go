@@ -90,13 +90,13 @@ func notARef(v string, schemes []string) string {
 	if configured == "" {
 		configured = "none"
 	}
-	m := refLike.FindStringSubmatch(v)
+	sc, isRef := refScheme(v)
 	switch {
 	case v == "":
 		return "empty: expected a secret reference"
-	case m == nil:
+	case !isRef:
 		return "not a secret reference: expected scheme://…, with one of the configured schemes (" + configured + "); the value is not shown"
-	case !slices.Contains(schemes, strings.ToLower(m[1])):
+	case !slices.Contains(schemes, sc):
 		return "not a reference of a configured scheme (" + configured + "); the value is not shown"
 	}
 	return ""
