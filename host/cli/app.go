@@ -37,21 +37,21 @@ import (
 
 // Exit codes.
 const (
-	ExitOK      = 0
-	ExitFailure = 1
-	ExitUsage   = 2
+	exitOK      = 0
+	exitFailure = 1
+	exitUsage   = 2
 )
 
-// EnvLogLevel sets the log level when --log-level is not given.
-const EnvLogLevel = "SECRETHOST_LOG_LEVEL"
+// envLogLevel sets the log level when --log-level is not given.
+const envLogLevel = "SECRETHOST_LOG_LEVEL"
 
 // defaultLogLevel keeps stderr quiet unless something is wrong: plugin
 // start-up chatter is debug output.
 const defaultLogLevel = "warn"
 
-// IO is what a command may touch of its process: standard streams and the
+// stdStreams is what a command may touch of its process: standard streams and the
 // environment. Tests substitute their own.
-type IO struct {
+type stdStreams struct {
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
 	// LookupEnv and Environ read the environment (os.LookupEnv and
@@ -63,14 +63,14 @@ type IO struct {
 // Main runs the command line in args (without the program name) against the
 // process's real streams and environment and returns the exit code.
 func Main(args []string) int {
-	return Run(context.Background(), args, IO{
+	return runArgs(context.Background(), args, stdStreams{
 		Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
 		LookupEnv: os.LookupEnv, Environ: os.Environ,
 	})
 }
 
-// Run runs one command line and returns the exit code.
-func Run(ctx context.Context, args []string, stdio IO) int {
+// runArgs runs one command line and returns the exit code.
+func runArgs(ctx context.Context, args []string, stdio stdStreams) int {
 	if stdio.LookupEnv == nil {
 		stdio.LookupEnv = os.LookupEnv
 	}
@@ -80,7 +80,7 @@ func Run(ctx context.Context, args []string, stdio IO) int {
 	if stdio.Stdin == nil {
 		stdio.Stdin = strings.NewReader("")
 	}
-	a := &app{IO: stdio}
+	a := &app{stdStreams: stdio}
 	return a.main(ctx, args)
 }
 
@@ -154,7 +154,7 @@ func (a *app) printMainUsage(w io.Writer) {
 
 // app holds one invocation's state.
 type app struct {
-	IO
+	stdStreams
 	configPath string
 	logLevel   string
 	log        hclog.Logger
@@ -192,10 +192,10 @@ func (a *app) main(ctx context.Context, args []string) int {
 	if err := root.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			a.printMainUsage(a.Stdout)
-			return ExitOK
+			return exitOK
 		}
 		fmt.Fprintf(a.Stderr, "secrethost: %v\nRun 'secrethost --help' for usage.\n", err)
-		return ExitUsage
+		return exitUsage
 	}
 	if *showVersion {
 		return a.printVersion(a.Stdout)
@@ -203,20 +203,20 @@ func (a *app) main(ctx context.Context, args []string) int {
 	rest := root.Args()
 	if len(rest) == 0 {
 		a.printMainUsage(a.Stderr)
-		return ExitUsage
+		return exitUsage
 	}
 	name, rest := rest[0], rest[1:]
 	if name == "help" {
 		if len(rest) == 0 {
 			a.printMainUsage(a.Stdout)
-			return ExitOK
+			return exitOK
 		}
 		name, rest = rest[0], []string{"--help"}
 	}
 	cmd := lookup(name)
 	if cmd == nil {
 		fmt.Fprintf(a.Stderr, "secrethost: unknown command %q\nRun 'secrethost --help' for the list of commands.\n", name)
-		return ExitUsage
+		return exitUsage
 	}
 
 	fs := flag.NewFlagSet("secrethost "+cmd.name, flag.ContinueOnError)
@@ -228,7 +228,7 @@ func (a *app) main(ctx context.Context, args []string) int {
 	if err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			a.printCommandUsage(a.Stdout, cmd, fs)
-			return ExitOK
+			return exitOK
 		}
 		return a.usageFailure(cmd, err)
 	}
@@ -255,12 +255,12 @@ func (a *app) main(ctx context.Context, args []string) int {
 	out := &checkedWriter{w: a.Stdout}
 	a.Stdout = out
 	code := run(ctx, positional)
-	if s, ok := a.caught.Load().(syscall.Signal); ok && code != ExitOK {
+	if s, ok := a.caught.Load().(syscall.Signal); ok && code != exitOK {
 		return 128 + int(s)
 	}
-	if out.err != nil && code == ExitOK {
+	if out.err != nil && code == exitOK {
 		fmt.Fprintf(a.Stderr, "secrethost %s: cannot write standard output: %v\n", cmd.name, out.err)
-		return ExitFailure
+		return exitFailure
 	}
 	return code
 }
@@ -282,7 +282,7 @@ func (c *checkedWriter) Write(p []byte) (int, error) {
 
 func (a *app) usageFailure(cmd *command, err error) int {
 	fmt.Fprintf(a.Stderr, "secrethost %s: %v\nRun 'secrethost %s --help' for usage.\n", cmd.name, err, cmd.name)
-	return ExitUsage
+	return exitUsage
 }
 
 func (a *app) printCommandUsage(w io.Writer, cmd *command, fs *flag.FlagSet) {
@@ -315,7 +315,7 @@ func (a *app) effectiveFlagLevel() string {
 	if a.logLevel != "" {
 		return a.logLevel
 	}
-	if v, ok := a.LookupEnv(EnvLogLevel); ok && v != "" {
+	if v, ok := a.LookupEnv(envLogLevel); ok && v != "" {
 		return v
 	}
 	return ""
@@ -325,7 +325,7 @@ func checkLogLevel(l string) error {
 	if l == "" || slices.Contains(config.LogLevels, strings.ToLower(l)) {
 		return nil
 	}
-	return usagef("invalid log level %q: want one of %s (from --log-level or %s)", l, strings.Join(config.LogLevels, ", "), EnvLogLevel)
+	return usagef("invalid log level %q: want one of %s (from --log-level or %s)", l, strings.Join(config.LogLevels, ", "), envLogLevel)
 }
 
 // loadConfig loads the configuration and sets up logging: --log-level,
@@ -386,18 +386,18 @@ func (a *app) fail(cmd string, err error) int {
 	switch {
 	case errors.As(err, &ue):
 		fmt.Fprintf(a.Stderr, "secrethost %s: %v\nRun 'secrethost %s --help' for usage.\n", cmd, err, cmd)
-		return ExitUsage
+		return exitUsage
 	case errors.As(err, &ce), errors.As(err, &hce):
 		// A provider that rejected its settings, or two claiming one
 		// scheme: as much a configuration error as a bad config.hcl.
 		fmt.Fprintf(a.Stderr, "secrethost %s: configuration: %v\n", cmd, indent(err.Error()))
-		return ExitUsage
+		return exitUsage
 	case errors.Is(err, context.Canceled):
 		fmt.Fprintf(a.Stderr, "secrethost %s: interrupted\n", cmd)
-		return ExitFailure
+		return exitFailure
 	default:
 		fmt.Fprintf(a.Stderr, "secrethost %s: %v\n", cmd, indent(err.Error()))
-		return ExitFailure
+		return exitFailure
 	}
 }
 

@@ -23,7 +23,7 @@ func (f *fixture) runInProcess(t *testing.T, stdin string, extraEnv []string, ar
 		return "", false
 	}
 	var stdout, stderr bytes.Buffer
-	code := Run(context.Background(), args, IO{
+	code := runArgs(context.Background(), args, stdStreams{
 		Stdin: strings.NewReader(stdin), Stdout: &stdout, Stderr: &stderr,
 		LookupEnv: lookup, Environ: func() []string { return env },
 	})
@@ -45,7 +45,7 @@ func TestInProcessCommands(t *testing.T) {
 	r = f.runInProcess(t, "", []string{childEnv + "=dribble", "SECRET=op://Demo/Postgres/password", "API=file://api_key"},
 		"--config", mixed, "run", "--", os.Args[0])
 	r.expect(t, 0)
-	if r.stdout != "value: "+Concealed+" end\n" || r.stderr != Concealed+"\n" {
+	if r.stdout != "value: "+concealed+" end\n" || r.stderr != concealed+"\n" {
 		t.Errorf("run: stdout %q stderr %q", r.stdout, r.stderr)
 	}
 

@@ -102,15 +102,15 @@ func (a *app) doctor(ctx context.Context, format, from string, args []string) in
 		writeDoctorText(a.Stdout, &rep)
 	}
 	if !rep.OK {
-		return ExitFailure
+		return exitFailure
 	}
-	return ExitOK
+	return exitOK
 }
 
 // checkReferences resolves refs and reports each one's outcome, never its
 // value. An entry that is not a reference of one of schemes is reported
 // by name and place, without its value, and not sent anywhere.
-func (a *app) checkReferences(ctx context.Context, h *host.Host, all []Var, schemes []string) []referenceResult {
+func (a *app) checkReferences(ctx context.Context, h *host.Host, all []refVar, schemes []string) []referenceResult {
 	refs, bad := splitRefs(all, schemes)
 	m := make(map[string]string, len(refs))
 	for _, r := range refs {
@@ -133,7 +133,7 @@ func (a *app) checkReferences(ctx context.Context, h *host.Host, all []Var, sche
 
 // resolveOutcomes is the outcome of each of refs, given the error of
 // resolving them all at once.
-func resolveOutcomes(refs []Var, err error) []referenceResult {
+func resolveOutcomes(refs []refVar, err error) []referenceResult {
 	out := make([]referenceResult, len(refs))
 	for i, r := range refs {
 		out[i] = referenceResult{Reference: strings.TrimSpace(r.Value), OK: err == nil}

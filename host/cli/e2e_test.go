@@ -297,7 +297,7 @@ func TestE2EResolveDotenvExactBytes(t *testing.T) {
 	if err != nil {
 		t.Fatalf("compose cannot read the output: %v\n%s", err, r.stdout)
 	}
-	own, err := ParseDotenv([]byte(r.stdout), "stdout")
+	own, err := parseDotenv([]byte(r.stdout), "stdout")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -306,7 +306,7 @@ func TestE2EResolveDotenvExactBytes(t *testing.T) {
 			t.Errorf("compose reads %s = %q, want %q", k, got[k], v)
 		}
 		if varsMap(own)[k] != v {
-			t.Errorf("ParseDotenv reads %s = %q, want %q", k, varsMap(own)[k], v)
+			t.Errorf("parseDotenv reads %s = %q, want %q", k, varsMap(own)[k], v)
 		}
 	}
 	// The output file works as a docker compose --env-file.
@@ -467,10 +467,10 @@ func TestE2ERunMasksSecretSplitAcrossReads(t *testing.T) {
 	r := f.run(t, "", []string{childEnv + "=dribble", "SECRET=op://Demo/Postgres/password"},
 		"--config", "op.hcl", "run", "--", os.Args[0])
 	r.expect(t, 0)
-	if r.stdout != "value: "+Concealed+" end\n" {
+	if r.stdout != "value: "+concealed+" end\n" {
 		t.Errorf("stdout %q", r.stdout)
 	}
-	if r.stderr != Concealed+"\n" {
+	if r.stderr != concealed+"\n" {
 		t.Errorf("stderr %q", r.stderr)
 	}
 

@@ -10,34 +10,34 @@ import (
 
 // Output formats of resolve.
 const (
-	FormatDotenv = "dotenv"
-	FormatJSON   = "json"
-	FormatShell  = "shell"
+	formatDotenv = "dotenv"
+	formatJSON   = "json"
+	formatShell  = "shell"
 )
 
-var formats = []string{FormatDotenv, FormatJSON, FormatShell}
+var formats = []string{formatDotenv, formatJSON, formatShell}
 
-// Secret is one resolved value under the name it is printed as.
-type Secret struct {
+// namedSecret is one resolved value under the name it is printed as.
+type namedSecret struct {
 	Name  string
 	Value []byte
 }
 
-// Format renders secrets in one of the output formats. It fails, before
+// formatSecrets renders secrets in one of the output formats. It fails, before
 // writing anything, on a value the format cannot carry exactly.
-func Format(format string, secrets []Secret) ([]byte, error) {
+func formatSecrets(format string, secrets []namedSecret) ([]byte, error) {
 	switch format {
-	case FormatDotenv:
-		return FormatDotenvBytes(secrets)
-	case FormatJSON:
-		return FormatJSONBytes(secrets)
-	case FormatShell:
-		return FormatShellBytes(secrets)
+	case formatDotenv:
+		return dotenvBytes(secrets)
+	case formatJSON:
+		return jsonBytes(secrets)
+	case formatShell:
+		return shellBytes(secrets)
 	}
 	return nil, usagef("unknown format %q: want one of %s", format, strings.Join(formats, ", "))
 }
 
-// FormatDotenvBytes writes NAME="value" lines that docker compose's env file
+// dotenvBytes writes NAME="value" lines that docker compose's env file
 // parser (compose-go v2, used by `docker compose --env-file` and env_file:)
 // reads back as exactly the original bytes. Every value is double-quoted,
 // and inside the quotes
@@ -53,11 +53,11 @@ func Format(format string, secrets []Secret) ([]byte, error) {
 //
 // A value containing a NUL byte is refused: no environment variable can
 // hold one. Names must be valid compose keys ([A-Za-z_][A-Za-z0-9_.-]*).
-func FormatDotenvBytes(secrets []Secret) ([]byte, error) {
+func dotenvBytes(secrets []namedSecret) ([]byte, error) {
 	var b bytes.Buffer
 	for _, s := range secrets {
 		if !dotenvKeyPattern.MatchString(s.Name) {
-			return nil, nameError(s.Name, FormatDotenv)
+			return nil, nameError(s.Name, formatDotenv)
 		}
 		if bytes.IndexByte(s.Value, 0) >= 0 {
 			return nil, nulError(s.Name)
@@ -87,14 +87,14 @@ func FormatDotenvBytes(secrets []Secret) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// FormatShellBytes writes `export NAME='value'` lines for a POSIX shell to
+// shellBytes writes `export NAME='value'` lines for a POSIX shell to
 // source. Inside single quotes every byte is literal; a single quote is
 // written as '\” (close, escaped quote, reopen).
-func FormatShellBytes(secrets []Secret) ([]byte, error) {
+func shellBytes(secrets []namedSecret) ([]byte, error) {
 	var b bytes.Buffer
 	for _, s := range secrets {
 		if !envNamePattern.MatchString(s.Name) {
-			return nil, nameError(s.Name, FormatShell)
+			return nil, nameError(s.Name, formatShell)
 		}
 		if bytes.IndexByte(s.Value, 0) >= 0 {
 			return nil, nulError(s.Name)
@@ -113,10 +113,10 @@ func shellQuote(v []byte) string {
 	return "'" + strings.ReplaceAll(string(v), "'", `'\''`) + "'"
 }
 
-// FormatJSONBytes writes one JSON object, NAME → value, in the given
+// jsonBytes writes one JSON object, NAME → value, in the given
 // order. JSON strings hold Unicode text, so a value that is not valid UTF-8
 // is refused rather than silently altered.
-func FormatJSONBytes(secrets []Secret) ([]byte, error) {
+func jsonBytes(secrets []namedSecret) ([]byte, error) {
 	var b bytes.Buffer
 	b.WriteString("{")
 	for i, s := range secrets {

@@ -39,10 +39,10 @@ var trickyValues = []string{
 	"invalid utf-8: \xff\xfe\xc3",
 }
 
-func secretsOf(values []string) []Secret {
-	out := make([]Secret, len(values))
+func secretsOf(values []string) []namedSecret {
+	out := make([]namedSecret, len(values))
 	for i, v := range values {
-		out[i] = Secret{Name: "V" + string(rune('A'+i%26)) + strings.Repeat("_", i/26), Value: []byte(v)}
+		out[i] = namedSecret{Name: "V" + string(rune('A'+i%26)) + strings.Repeat("_", i/26), Value: []byte(v)}
 	}
 	return out
 }
@@ -121,7 +121,7 @@ func TestOwnDotenvParserAgreesWithComposeWithoutInterpolation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	vars, err := ParseDotenv([]byte(src), "test.env")
+	vars, err := parseDotenv([]byte(src), "test.env")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +143,7 @@ func TestDotenvRoundTripsThroughCompose(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	values := append(append([]string(nil), trickyValues...), randomValues(r, 300)...)
 	secrets := secretsOf(values)
-	out, err := FormatDotenvBytes(secrets)
+	out, err := dotenvBytes(secrets)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -155,7 +155,7 @@ func TestDotenvRoundTripsThroughCompose(t *testing.T) {
 	if err != nil {
 		t.Fatalf("compose model rejects the output: %v", err)
 	}
-	own, err := ParseDotenv(out, "out.env")
+	own, err := parseDotenv(out, "out.env")
 	if err != nil {
 		t.Fatalf("own parser rejects the output: %v", err)
 	}
@@ -179,7 +179,7 @@ func lineOf(out []byte, name string) string {
 }
 
 func TestDotenvFormatIsReadable(t *testing.T) {
-	out, err := FormatDotenvBytes([]Secret{{"A", []byte("x\ny")}, {"B", []byte(`say "hi" $USER`)}})
+	out, err := dotenvBytes([]namedSecret{{"A", []byte("x\ny")}, {"B", []byte(`say "hi" $USER`)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,22 +190,22 @@ func TestDotenvFormatIsReadable(t *testing.T) {
 }
 
 func TestFormatsRefuseWhatTheyCannotCarry(t *testing.T) {
-	nul := []Secret{{"A", []byte("a\x00b")}}
-	for _, f := range []string{FormatDotenv, FormatShell} {
-		if _, err := Format(f, nul); err == nil || strings.Contains(err.Error(), "a\x00b") {
+	nul := []namedSecret{{"A", []byte("a\x00b")}}
+	for _, f := range []string{formatDotenv, formatShell} {
+		if _, err := formatSecrets(f, nul); err == nil || strings.Contains(err.Error(), "a\x00b") {
 			t.Errorf("%s: NUL byte: err = %v", f, err)
 		}
 	}
-	if _, err := Format(FormatJSON, []Secret{{"A", []byte("\xff")}}); err == nil {
+	if _, err := formatSecrets(formatJSON, []namedSecret{{"A", []byte("\xff")}}); err == nil {
 		t.Error("json: invalid UTF-8 accepted")
 	}
-	if _, err := Format(FormatShell, []Secret{{"A.B", []byte("x")}}); err == nil {
+	if _, err := formatSecrets(formatShell, []namedSecret{{"A.B", []byte("x")}}); err == nil {
 		t.Error("shell: A.B accepted as a variable name")
 	}
-	if _, err := Format(FormatDotenv, []Secret{{"op://v/i/f", []byte("x")}}); err == nil {
+	if _, err := formatSecrets(formatDotenv, []namedSecret{{"op://v/i/f", []byte("x")}}); err == nil {
 		t.Error("dotenv: a bare reference accepted as a name")
 	}
-	if _, err := Format("yaml", nil); err == nil {
+	if _, err := formatSecrets("yaml", nil); err == nil {
 		t.Error("unknown format accepted")
 	}
 }
@@ -218,8 +218,8 @@ func TestJSONRoundTrip(t *testing.T) {
 		}
 	}
 	secrets := secretsOf(values)
-	secrets = append(secrets, Secret{"op://vault/item/field", []byte("<&>")})
-	out, err := FormatJSONBytes(secrets)
+	secrets = append(secrets, namedSecret{"op://vault/item/field", []byte("<&>")})
+	out, err := jsonBytes(secrets)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -235,7 +235,7 @@ func TestJSONRoundTrip(t *testing.T) {
 	if !bytes.Contains(out, []byte(`"<&>"`)) {
 		t.Errorf("HTML characters escaped needlessly: %s", out)
 	}
-	empty, _ := FormatJSONBytes(nil)
+	empty, _ := jsonBytes(nil)
 	if string(empty) != "{}\n" {
 		t.Errorf("empty object: %q", empty)
 	}
@@ -262,7 +262,7 @@ func TestShellRoundTrip(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	values := append(append([]string(nil), trickyValues...), randomValues(r, 40)...)
 	secrets := secretsOf(values)
-	out, err := FormatShellBytes(secrets)
+	out, err := shellBytes(secrets)
 	if err != nil {
 		t.Fatal(err)
 	}

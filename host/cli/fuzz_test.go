@@ -8,17 +8,17 @@ import (
 )
 
 // FuzzDotenvParse: the parser never panics, and whatever it reads, written
-// back by FormatDotenvBytes, reads back the same (through the compose model
+// back by dotenvBytes, reads back the same (through the compose model
 // too).
 func FuzzDotenvParse(f *testing.F) {
 	f.Add([]byte("A=op://v/i/f\n"))
 	f.Add([]byte("export A='x' # c\nB=\"y\\n\\$z\"\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		vars, err := ParseDotenv(data, "fuzz.env")
+		vars, err := parseDotenv(data, "fuzz.env")
 		if err != nil {
 			return
 		}
-		var secrets []Secret
+		var secrets []namedSecret
 		for _, v := range vars {
 			if !dotenvKeyPattern.MatchString(v.Name) {
 				t.Fatalf("parser returned the invalid name %q", v.Name)
@@ -26,13 +26,13 @@ func FuzzDotenvParse(f *testing.F) {
 			if strings.IndexByte(v.Value, 0) >= 0 {
 				return // NUL cannot be written back; reading it is fine
 			}
-			secrets = append(secrets, Secret{Name: v.Name, Value: []byte(v.Value)})
+			secrets = append(secrets, namedSecret{Name: v.Name, Value: []byte(v.Value)})
 		}
-		out, err := FormatDotenvBytes(secrets)
+		out, err := dotenvBytes(secrets)
 		if err != nil {
 			t.Fatal(err)
 		}
-		again, err := ParseDotenv(out, "again.env")
+		again, err := parseDotenv(out, "again.env")
 		if err != nil {
 			t.Fatalf("re-parse: %v\n%q", err, out)
 		}
@@ -51,7 +51,7 @@ func FuzzDotenvParse(f *testing.F) {
 	})
 }
 
-// FuzzDotenvValue: every value without NUL survives FormatDotenvBytes and
+// FuzzDotenvValue: every value without NUL survives dotenvBytes and
 // both parsers exactly.
 func FuzzDotenvValue(f *testing.F) {
 	for _, v := range trickyValues {
@@ -61,11 +61,11 @@ func FuzzDotenvValue(f *testing.F) {
 		if bytes.IndexByte(value, 0) >= 0 {
 			return
 		}
-		out, err := FormatDotenvBytes([]Secret{{Name: "K", Value: value}, {Name: "NEXT", Value: []byte("n")}})
+		out, err := dotenvBytes([]namedSecret{{Name: "K", Value: value}, {Name: "NEXT", Value: []byte("n")}})
 		if err != nil {
 			t.Fatal(err)
 		}
-		vars, err := ParseDotenv(out, "v.env")
+		vars, err := parseDotenv(out, "v.env")
 		if err != nil || len(vars) != 2 || vars[0].Value != string(value) || vars[1].Value != "n" {
 			t.Fatalf("own parser: %v %q\n%q", err, vars, out)
 		}
@@ -83,7 +83,7 @@ func FuzzRefsYAML(f *testing.F) {
 	f.Add([]byte("A: op://v/i/f\nB: file://b\n"))
 	f.Add([]byte("name: x\n---\nexternal_secrets:\n  A: &a op://x\n  B: *a\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		vars, err := ParseRefsYAML(data, "fuzz.yml")
+		vars, err := parseRefsYAML(data, "fuzz.yml")
 		if err != nil {
 			return
 		}
@@ -105,7 +105,7 @@ func FuzzInjectTemplate(f *testing.F) {
 	f.Add("{{{op://a/b/c}}} {{ .x }} {{ op://x")
 	f.Add("{{ file://x }}{{file://y}}")
 	f.Fuzz(func(t *testing.T, src string) {
-		tmpl := ParseTemplate(src)
+		tmpl := parseTemplate(src)
 		if got := string(tmpl.Render(nil)); got != src {
 			t.Fatalf("identity render: got %q, want %q", got, src)
 		}

@@ -196,7 +196,7 @@ func TestHygieneTraceLogs(t *testing.T) {
 		args []string
 	}{
 		{"flag", nil, []string{"--log-level", "trace"}},
-		{"env", []string{EnvLogLevel + "=trace"}, nil},
+		{"env", []string{envLogLevel + "=trace"}, nil},
 	}
 	for _, v := range h.variants() {
 		for _, lvl := range levels {

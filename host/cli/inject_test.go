@@ -12,7 +12,7 @@ func TestParseTemplate(t *testing.T) {
 		"otp: {{  op://Demo/GitHub/one-time password?attribute=otp\t}}\n" +
 		"go: {{ .Values.x }} jinja: {{ var }} url: {{ http }}\n" +
 		"triple: {{{ file://x }}}\nbroken: {{ op://a\n}} open: {{ op://never/closed"
-	tmpl := ParseTemplate(src)
+	tmpl := parseTemplate(src)
 	refs := tmpl.Refs()
 	want := []string{"op://Demo/Postgres/username", "op://Demo/Postgres/password", "op://Demo/GitHub/one-time password?attribute=otp", "file://x"}
 	if strings.Join(refs, "|") != strings.Join(want, "|") {
@@ -41,7 +41,7 @@ func TestWriteFileAtomic(t *testing.T) {
 	if err := os.WriteFile(out, []byte("old"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteFileAtomic(out, []byte("new"), 0o600, false); err != nil {
+	if err := writeFileAtomic(out, []byte("new"), 0o600, false); err != nil {
 		t.Fatal(err)
 	}
 	b, _ := os.ReadFile(out)
@@ -49,7 +49,7 @@ func TestWriteFileAtomic(t *testing.T) {
 	if string(b) != "new" || st.Mode().Perm() != 0o600 {
 		t.Errorf("content %q mode %v", b, st.Mode().Perm())
 	}
-	if err := WriteFileAtomic(out, []byte("x"), 0o640, false); err != nil {
+	if err := writeFileAtomic(out, []byte("x"), 0o640, false); err != nil {
 		t.Fatal(err)
 	}
 	if st, _ := os.Stat(out); st.Mode().Perm() != 0o640 {
@@ -59,11 +59,11 @@ func TestWriteFileAtomic(t *testing.T) {
 	// A directory in the way: error, nothing left behind.
 	sub := filepath.Join(dir, "sub")
 	os.Mkdir(sub, 0o755)
-	if err := WriteFileAtomic(sub, []byte("x"), 0o600, true); err == nil {
+	if err := writeFileAtomic(sub, []byte("x"), 0o600, true); err == nil {
 		t.Error("wrote over a directory")
 	}
 	// A missing directory: error.
-	if err := WriteFileAtomic(filepath.Join(dir, "nope", "f"), []byte("x"), 0o600, true); err == nil {
+	if err := writeFileAtomic(filepath.Join(dir, "nope", "f"), []byte("x"), 0o600, true); err == nil {
 		t.Error("no error for a missing directory")
 	}
 	entries, _ := os.ReadDir(dir)

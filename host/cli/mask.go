@@ -8,11 +8,21 @@ import (
 	"sync"
 )
 
-// Concealed replaces every secret value in a masked stream.
-const Concealed = "<concealed by secrethost>"
+// concealed replaces every secret value in a masked stream.
+//
+// It and minMaskLen differ on purpose from host/scrub.go's redactedMark
+// ("<redacted>") and minSecretLen (4), which scrub configured values
+// (tokens, env()/file() values) out of secrethost's own messages: there a
+// false match costs a word of an error message, and the mark is part of
+// the message text tests and users read. Masking rewrites the output of
+// the user's own program with values resolved for it, often short and
+// ordinary (a port, "true", a user name), so it needs a longer threshold
+// and a mark that says who changed the output. These two constants are
+// the only definitions of the CLI side; host/scrub.go holds the host side.
+const concealed = "<concealed by secrethost>"
 
-// Masker is an io.WriteCloser that copies a stream to an underlying
-// writer with every occurrence of the given secrets replaced by Concealed,
+// masker is an io.WriteCloser that copies a stream to an underlying
+// writer with every occurrence of the given secrets replaced by concealed,
 // also when a secret arrives split across several writes.
 //
 // Matching is leftmost-longest: scanning left to right, at each position
@@ -26,7 +36,7 @@ const Concealed = "<concealed by secrethost>"
 // the underlying writer.
 //
 // The result is the same, byte for byte, however the input is split.
-type Masker struct {
+type masker struct {
 	mu  sync.Mutex
 	w   io.Writer
 	all [][]byte
@@ -37,10 +47,10 @@ type Masker struct {
 	err     error
 }
 
-// NewMasker returns a Masker writing to w. Empty secrets are ignored;
+// newMasker returns a masker writing to w. Empty secrets are ignored;
 // duplicates are harmless.
-func NewMasker(w io.Writer, secrets [][]byte) *Masker {
-	m := &Masker{w: w}
+func newMasker(w io.Writer, secrets [][]byte) *masker {
+	m := &masker{w: w}
 	for _, s := range secrets {
 		if len(s) == 0 || slices.ContainsFunc(m.all, func(x []byte) bool { return bytes.Equal(x, s) }) {
 			continue
@@ -56,7 +66,7 @@ func NewMasker(w io.Writer, secrets [][]byte) *Masker {
 
 // Write masks p. It reports len(p) on success even when part of p is
 // held back.
-func (m *Masker) Write(p []byte) (int, error) {
+func (m *masker) Write(p []byte) (int, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.err != nil {
@@ -70,7 +80,7 @@ func (m *Masker) Write(p []byte) (int, error) {
 }
 
 // Close writes out what is held back.
-func (m *Masker) Close() error {
+func (m *masker) Close() error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.err != nil {
@@ -81,7 +91,7 @@ func (m *Masker) Close() error {
 
 // drain writes out everything that can no longer become part of a secret;
 // at EOF, everything.
-func (m *Masker) drain(eof bool) error {
+func (m *masker) drain(eof bool) error {
 	buf := m.buf
 	out := m.out[:0]
 	lit, i := 0, 0 // buf[lit:i] is plain text not yet copied to out
@@ -92,7 +102,7 @@ func (m *Masker) drain(eof bool) error {
 		}
 		if full > 0 {
 			out = append(out, buf[lit:i]...)
-			out = append(out, Concealed...)
+			out = append(out, concealed...)
 			i += full
 			lit = i
 			continue
@@ -115,7 +125,7 @@ func (m *Masker) drain(eof bool) error {
 // matchAt looks at the secrets that could start at the beginning of rest:
 // full is the length of the longest one that does, pending says that a
 // longer one might, given more input.
-func (m *Masker) matchAt(rest []byte) (full int, pending bool) {
+func (m *masker) matchAt(rest []byte) (full int, pending bool) {
 	for _, s := range m.byFirst[rest[0]] { // longest first
 		if len(s) > len(rest) {
 			pending = pending || bytes.HasPrefix(s, rest)
@@ -128,25 +138,25 @@ func (m *Masker) matchAt(rest []byte) (full int, pending bool) {
 	return 0, pending
 }
 
-// MinMaskLen is the shortest value `secrethost run` masks: a shorter one
+// minMaskLen is the shortest value `secrethost run` masks: a shorter one
 // (a port number, a one-letter flag) would turn ordinary output into
 // concealment marks while protecting next to nothing.
-const MinMaskLen = 6
+const minMaskLen = 6
 
 // maskTargets lists what to mask for one secret value: the value itself,
 // trimmed of surrounding whitespace, and each line of a multi-line value
 // (with and without surrounding whitespace), since output is often printed
 // and prefixed line by line (docker compose up does so). Pieces shorter
-// than MinMaskLen are left out; short reports that the value itself was
+// than minMaskLen are left out; short reports that the value itself was
 // (a blank or empty value is not worth a warning).
 func maskTargets(v string) (targets [][]byte, short bool) {
 	add := func(s string) {
-		if len(s) >= MinMaskLen {
+		if len(s) >= minMaskLen {
 			targets = append(targets, []byte(s))
 		}
 	}
 	t := strings.TrimSpace(v)
-	if len(t) < MinMaskLen {
+	if len(t) < minMaskLen {
 		return nil, t != ""
 	}
 	add(v)

@@ -20,7 +20,7 @@ func maskAll(in []byte, secrets [][]byte) []byte {
 			}
 		}
 		if best > 0 {
-			out = append(out, Concealed...)
+			out = append(out, concealed...)
 			i += best
 			continue
 		}
@@ -31,7 +31,7 @@ func maskAll(in []byte, secrets [][]byte) []byte {
 }
 
 // writeSplit writes in to m in random pieces (sizes 0..max).
-func writeSplit(t *testing.T, r *rand.Rand, m *Masker, in []byte, max int) {
+func writeSplit(t *testing.T, r *rand.Rand, m *masker, in []byte, max int) {
 	t.Helper()
 	for len(in) > 0 {
 		n := min(r.IntN(max+1), len(in))
@@ -65,7 +65,7 @@ func TestMaskerRandomSplitsMatchWholeInput(t *testing.T) {
 		}
 		want := maskAll(in, secrets)
 		var got bytes.Buffer
-		m := NewMasker(&got, secrets)
+		m := newMasker(&got, secrets)
 		writeSplit(t, r, m, in, 1+r.IntN(10))
 		if !bytes.Equal(got.Bytes(), want) {
 			t.Fatalf("round %d: secrets %q, input %q:\ngot  %q\nwant %q", round, secrets, in, got.Bytes(), want)
@@ -76,13 +76,13 @@ func TestMaskerRandomSplitsMatchWholeInput(t *testing.T) {
 func TestMaskerByteByByte(t *testing.T) {
 	secret := []byte("hunter2-s3cr3t")
 	var got bytes.Buffer
-	m := NewMasker(&got, [][]byte{secret})
+	m := newMasker(&got, [][]byte{secret})
 	in := []byte("password: hunter2-s3cr3t, again: hunter2-s3cr3t\nhunter2 alone\n")
 	for _, c := range in {
 		m.Write([]byte{c})
 	}
 	m.Close()
-	want := "password: " + Concealed + ", again: " + Concealed + "\nhunter2 alone\n"
+	want := "password: " + concealed + ", again: " + concealed + "\nhunter2 alone\n"
 	if got.String() != want {
 		t.Errorf("got %q, want %q", got.String(), want)
 	}
@@ -90,7 +90,7 @@ func TestMaskerByteByByte(t *testing.T) {
 
 func TestMaskerHoldsBackOnlyAPossiblePrefix(t *testing.T) {
 	var got bytes.Buffer
-	m := NewMasker(&got, [][]byte{[]byte("abcdef")})
+	m := newMasker(&got, [][]byte{[]byte("abcdef")})
 	m.Write([]byte("xxxxabc"))
 	if got.String() != "xxxx" {
 		t.Fatalf("after a possible prefix: wrote %q, want %q", got.String(), "xxxx")
@@ -122,29 +122,29 @@ func TestMaskerPrefersLongestAndLeftmost(t *testing.T) {
 	var got bytes.Buffer
 	// "cd" lies inside "abcdef": the whole longer secret must go, not
 	// "ab<mask>ef", even when "cd" arrives first.
-	m := NewMasker(&got, [][]byte{[]byte("cd"), []byte("abcdef")})
+	m := newMasker(&got, [][]byte{[]byte("cd"), []byte("abcdef")})
 	m.Write([]byte("abcd"))
 	m.Write([]byte("ef"))
 	m.Close()
-	if got.String() != Concealed {
+	if got.String() != concealed {
 		t.Errorf("got %q", got.String())
 	}
 	got.Reset()
 	// At EOF, a pending longer candidate gives way to the shorter match.
-	m = NewMasker(&got, [][]byte{[]byte("ab"), []byte("abc")})
+	m = newMasker(&got, [][]byte{[]byte("ab"), []byte("abc")})
 	m.Write([]byte("xab"))
 	m.Close()
-	if got.String() != "x"+Concealed {
+	if got.String() != "x"+concealed {
 		t.Errorf("got %q", got.String())
 	}
 }
 
 func TestMaskerIgnoresEmptyAndDuplicateSecrets(t *testing.T) {
 	var got bytes.Buffer
-	m := NewMasker(&got, [][]byte{{}, []byte("k"), []byte("k")})
+	m := newMasker(&got, [][]byte{{}, []byte("k"), []byte("k")})
 	m.Write([]byte("okk"))
 	m.Close()
-	if got.String() != "o"+Concealed+Concealed {
+	if got.String() != "o"+concealed+concealed {
 		t.Errorf("got %q", got.String())
 	}
 }
@@ -154,7 +154,7 @@ type failWriter struct{}
 func (failWriter) Write([]byte) (int, error) { return 0, errors.New("broken pipe") }
 
 func TestMaskerReportsWriteErrors(t *testing.T) {
-	m := NewMasker(failWriter{}, [][]byte{[]byte("s")})
+	m := newMasker(failWriter{}, [][]byte{[]byte("s")})
 	if _, err := m.Write([]byte("hello")); err == nil {
 		t.Fatal("write error not reported")
 	}
@@ -176,7 +176,7 @@ func FuzzMasker(f *testing.F) {
 		}
 		want := maskAll(in, nonEmpty)
 		var got bytes.Buffer
-		m := NewMasker(&got, secrets)
+		m := newMasker(&got, secrets)
 		writeSplit(t, rand.New(rand.NewPCG(seed, seed)), m, in, 8)
 		if !bytes.Equal(got.Bytes(), want) {
 			t.Fatalf("got %q, want %q", got.Bytes(), want)

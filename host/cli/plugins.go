@@ -46,7 +46,7 @@ func (a *app) plugins(ctx context.Context) int {
 	fmt.Fprintf(a.Stdout, "configuration: %s\nplugin directory: %s\n\n", a.cfg.Source, h.ShownPluginDir())
 	tw := tabwriter.NewWriter(a.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "PROVIDER\tPLUGIN\tVERSION\tPROTOCOL\tSCHEMES\tSHA256\tPATH")
-	code := ExitOK
+	code := exitOK
 	var problems []string
 	for _, d := range ds {
 		version, protocol, schemes := "-", "-", "-"
@@ -73,7 +73,7 @@ func (a *app) plugins(ctx context.Context) int {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", d.Provider, d.Plugin, version, protocol, schemes, sum, path)
 		for _, s := range d.Steps {
 			if s.Status == host.StatusFailed {
-				code = ExitFailure
+				code = exitFailure
 				p := fmt.Sprintf("%s: %s: %s", d.Provider, s.Name, oneLine(s.Detail))
 				if s.Fix != "" {
 					p += "\n  fix: " + oneLine(s.Fix)

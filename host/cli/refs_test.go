@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-func varsMap(vs []Var) map[string]string {
+func varsMap(vs []refVar) map[string]string {
 	m := map[string]string{}
 	for _, v := range vs {
 		m[v.Name] = v.Value
@@ -15,7 +15,7 @@ func varsMap(vs []Var) map[string]string {
 	return m
 }
 
-func names(vs []Var) string {
+func names(vs []refVar) string {
 	var n []string
 	for _, v := range vs {
 		n = append(n, v.Name)
@@ -36,7 +36,7 @@ name: other
 external_secrets:
   API_KEY: file://api_key
 `
-	vars, err := ParseRefsYAML([]byte(src), ".doco-cd.yml")
+	vars, err := parseRefsYAML([]byte(src), ".doco-cd.yml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +53,7 @@ external_secrets:
 }
 
 func TestParseRefsYAMLPlainMapping(t *testing.T) {
-	vars, err := ParseRefsYAML([]byte("A: op://v/i/f\nB: file://b\n"), "refs.yaml")
+	vars, err := parseRefsYAML([]byte("A: op://v/i/f\nB: file://b\n"), "refs.yaml")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -74,14 +74,14 @@ func TestParseRefsYAMLErrors(t *testing.T) {
 		{"documents without external_secrets", "A: op://x/y/z\n---\nB: op://x/y/z\n", "no external_secrets"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := ParseRefsYAML([]byte(tc.src), "x.yml")
+			_, err := parseRefsYAML([]byte(tc.src), "x.yml")
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("err = %v, want it to contain %q", err, tc.want)
 			}
 		})
 	}
 	// An empty external_secrets is no references, not an error.
-	vars, err := ParseRefsYAML([]byte("name: x\nexternal_secrets:\n"), "x.yml")
+	vars, err := parseRefsYAML([]byte("name: x\nexternal_secrets:\n"), "x.yml")
 	if err != nil || len(vars) != 0 {
 		t.Errorf("empty external_secrets: %v, %v", vars, err)
 	}
@@ -89,7 +89,7 @@ func TestParseRefsYAMLErrors(t *testing.T) {
 
 func TestParseDotenv(t *testing.T) {
 	src := "\ufeff# comment\n\nexport A=op://v/i/f\nB = 'file://b' # c\nC=\"op://v/i/f?attribute=otp\"\nA=op://v/i/g\nD=\nE=  x  #  y\n"
-	vars, err := ParseDotenv([]byte(src), "refs.env")
+	vars, err := parseDotenv([]byte(src), "refs.env")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +116,7 @@ func TestParseDotenvErrors(t *testing.T) {
 		{"A=\"open\nstill open", "refs.env:1: unterminated \"-quoted value"},
 		{"A='x' y", "unexpected text after the closing quote"},
 	} {
-		_, err := ParseDotenv([]byte(tc.src), "refs.env")
+		_, err := parseDotenv([]byte(tc.src), "refs.env")
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%q: err = %v, want %q", tc.src, err, tc.want)
 		}
@@ -141,7 +141,7 @@ func TestReadRefsFileDetectsFormat(t *testing.T) {
 		{"secrets", "A: op://v/i/f\n"},
 		{"secrets.txt", "A=op://v/i/f\n"},
 	} {
-		vars, err := ReadRefsFile(write(tc.file, tc.content))
+		vars, err := readRefsFile(write(tc.file, tc.content))
 		if err != nil {
 			t.Errorf("%s: %v", tc.file, err)
 			continue
@@ -150,14 +150,14 @@ func TestReadRefsFileDetectsFormat(t *testing.T) {
 			t.Errorf("%s: got %q", tc.file, m)
 		}
 	}
-	if _, err := ReadRefsFile(filepath.Join(dir, "missing.yml")); err == nil {
+	if _, err := readRefsFile(filepath.Join(dir, "missing.yml")); err == nil {
 		t.Error("missing file: no error")
 	}
 }
 
 func TestParseRefArgs(t *testing.T) {
-	vars := ParseRefArgs([]string{"DB=op://v/i/f", "op://v/i/f?attribute=otp", "file://x", "A.B=file://y", "x=y=z"})
-	want := []Var{
+	vars := parseRefArgs([]string{"DB=op://v/i/f", "op://v/i/f?attribute=otp", "file://x", "A.B=file://y", "x=y=z"})
+	want := []refVar{
 		{Name: "DB", Value: "op://v/i/f"},
 		{Name: "op://v/i/f?attribute=otp", Value: "op://v/i/f?attribute=otp"},
 		{Name: "file://x", Value: "file://x"},
@@ -175,11 +175,11 @@ func TestParseRefArgs(t *testing.T) {
 }
 
 func TestMergeRefs(t *testing.T) {
-	a := []Var{{Name: "A", Value: "op://1", Where: "f:1"}}
-	if got, err := mergeRefs(a, []Var{{Name: "A", Value: "op://1"}, {Name: "B", Value: "op://2"}}); err != nil || len(got) != 2 {
+	a := []refVar{{Name: "A", Value: "op://1", Where: "f:1"}}
+	if got, err := mergeRefs(a, []refVar{{Name: "A", Value: "op://1"}, {Name: "B", Value: "op://2"}}); err != nil || len(got) != 2 {
 		t.Errorf("same pair twice: %v, %v", got, err)
 	}
-	if _, err := mergeRefs(a, []Var{{Name: "A", Value: "op://3", Where: "argument 1"}}); err == nil || !strings.Contains(err.Error(), "f:1") {
+	if _, err := mergeRefs(a, []refVar{{Name: "A", Value: "op://3", Where: "argument 1"}}); err == nil || !strings.Contains(err.Error(), "f:1") {
 		t.Errorf("conflict: %v", err)
 	}
 }

@@ -40,7 +40,7 @@ configuration error.
 	interspersed: true,
 	setup: func(a *app, fs *flag.FlagSet) func(context.Context, []string) int {
 		from := fs.String("from", "", "read NAME → reference pairs from `file` (.doco-cd.yml, YAML mapping or dotenv)")
-		format := fs.String("format", FormatDotenv, "output `format`: dotenv, json or shell")
+		format := fs.String("format", formatDotenv, "output `format`: dotenv, json or shell")
 		return func(ctx context.Context, args []string) int {
 			return a.resolve(ctx, *from, *format, args)
 		}
@@ -59,7 +59,7 @@ func (a *app) resolve(ctx context.Context, from, format string, args []string) i
 	if len(refs) == 0 {
 		return a.fail(cmd, noRefs(from, "give NAME=REF or REF arguments, or --from FILE"))
 	}
-	if format != FormatJSON {
+	if format != formatJSON {
 		for _, r := range refs {
 			if r.isBare() {
 				return a.fail(cmd, usagef("%s: a bare reference has no variable name; %s output needs NAME=REF (or use --format json, where a bare reference is its own key)", r.Where, format))
@@ -74,22 +74,22 @@ func (a *app) resolve(ctx context.Context, from, format string, args []string) i
 	if err != nil || len(bad) > 0 {
 		return a.failResolve(cmd, len(refs), bad, err, "nothing was printed")
 	}
-	secrets := make([]Secret, len(refs))
+	secrets := make([]namedSecret, len(refs))
 	for i, r := range refs {
-		secrets[i] = Secret{Name: r.Name, Value: []byte(values[r.Name])}
+		secrets[i] = namedSecret{Name: r.Name, Value: []byte(values[r.Name])}
 	}
-	out, err := Format(format, secrets)
+	out, err := formatSecrets(format, secrets)
 	if err != nil {
 		return a.fail(cmd, err)
 	}
 	if _, err := a.Stdout.Write(out); err != nil {
 		return a.fail(cmd, fmt.Errorf("write: %w", err))
 	}
-	return ExitOK
+	return exitOK
 }
 
 func validName(format, name string) bool {
-	if format == FormatShell {
+	if format == formatShell {
 		return envNamePattern.MatchString(name)
 	}
 	return dotenvKeyPattern.MatchString(name)
@@ -104,22 +104,22 @@ func noRefs(from, hint string) error {
 }
 
 // collectRefs reads --from and the arguments.
-func collectRefs(from string, args []string) ([]Var, error) {
-	var fromFile []Var
+func collectRefs(from string, args []string) ([]refVar, error) {
+	var fromFile []refVar
 	if from != "" {
 		var err error
-		fromFile, err = ReadRefsFile(from)
+		fromFile, err = readRefsFile(from)
 		if err != nil {
 			return nil, usagef("--from: %v", err)
 		}
 	}
-	return mergeRefs(fromFile, ParseRefArgs(args))
+	return mergeRefs(fromFile, parseRefArgs(args))
 }
 
 // resolveVars opens the host, resolves NAME → reference all or nothing,
 // and closes the host again. Entries that are not references of a
 // configured scheme are not sent anywhere: they come back in bad.
-func (a *app) resolveVars(ctx context.Context, refs []Var) (map[string]string, []refProblem, error) {
+func (a *app) resolveVars(ctx context.Context, refs []refVar) (map[string]string, []refProblem, error) {
 	h, err := a.openHost()
 	if err != nil {
 		return nil, nil, err
@@ -167,7 +167,7 @@ func (a *app) failResolve(cmd string, total int, bad []refProblem, err error, co
 		b.WriteString(strings.TrimPrefix(re.Describe(""), ":"))
 	}
 	fmt.Fprintln(a.Stderr, b.String())
-	return ExitFailure
+	return exitFailure
 }
 
 func asResolveError(err error) (*host.ResolveError, bool) {

@@ -11,10 +11,8 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
-	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 )
 
@@ -139,7 +137,7 @@ func (a *app) run(ctx context.Context, o runOptions, args []string) int {
 			targets, short := maskTargets(v)
 			secrets = append(secrets, targets...)
 			if short && !o.noMasking {
-				fmt.Fprintf(a.Stderr, "secrethost run: warning: the value of %s is shorter than %d bytes and is not masked in the command's output\n", name, MinMaskLen)
+				fmt.Fprintf(a.Stderr, "secrethost run: warning: the value of %s is shorter than %d bytes and is not masked in the command's output\n", name, minMaskLen)
 			}
 		}
 		for _, c := range creds {
@@ -206,105 +204,17 @@ func (a *app) run(ctx context.Context, o runOptions, args []string) int {
 		}
 		fmt.Fprintf(a.Stderr, "secrethost run: cannot write the command's %s: %v; the rest of it was discarded\n", s.name, s.err)
 		if code == 0 {
-			code = ExitFailure
+			code = exitFailure
 		}
 	}
 	return code
-}
-
-// forwarder routes signals: before the child runs, a terminating signal
-// cancels secrethost; while it runs, every signal goes to the child; once
-// it has exited (while its output is still forwarded for background
-// processes that hold the pipes), a terminating signal stops forwarding.
-type forwarder struct {
-	mu     sync.Mutex
-	proc   *os.Process
-	cancel context.CancelFunc
-	caught syscall.Signal
-	// done is closed by a terminating signal after the child exited.
-	done     chan struct{}
-	gone     bool
-	late     syscall.Signal
-	doneOnce sync.Once
-}
-
-func isTerminating(sig syscall.Signal) bool {
-	switch sig {
-	case syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT:
-		return true
-	}
-	return false
-}
-
-func (f *forwarder) handle(s os.Signal) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	sig, ok := s.(syscall.Signal)
-	if f.gone {
-		if ok && isTerminating(sig) {
-			if f.late == 0 {
-				f.late = sig
-			}
-			f.doneOnce.Do(func() { close(f.done) })
-		}
-		return
-	}
-	if f.proc != nil {
-		_ = f.proc.Signal(s)
-		return
-	}
-	if !ok {
-		return
-	}
-	if isTerminating(sig) {
-		if f.caught == 0 {
-			f.caught = sig
-		}
-		f.cancel()
-	}
-	// SIGUSR1/2 before the child exists have no one to go to.
-}
-
-// exited records that the child has exited and returns the channel a
-// later terminating signal closes.
-func (f *forwarder) exited() <-chan struct{} {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.gone = true
-	if f.done == nil {
-		f.done = make(chan struct{})
-	}
-	return f.done
-}
-
-func (f *forwarder) lateSignal() (syscall.Signal, bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.late, f.late != 0
-}
-
-// attach starts forwarding to p; a terminating signal that arrived during
-// Start is passed on at once.
-func (f *forwarder) attach(p *os.Process) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.proc = p
-	if f.caught != 0 {
-		_ = p.Signal(f.caught)
-	}
-}
-
-func (f *forwarder) caughtCode() (int, bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return 128 + int(f.caught), f.caught != 0
 }
 
 // exitCode is the child's exit code, or 128+N for death by signal N.
 func exitCode(ps *os.ProcessState, err error, stderr io.Writer) int {
 	if ps == nil {
 		fmt.Fprintf(stderr, "secrethost run: %v\n", err)
-		return ExitFailure
+		return exitFailure
 	}
 	if ws, ok := ps.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 		return 128 + int(ws.Signal())
@@ -318,109 +228,6 @@ func (a *app) startFailure(name string, err error) int {
 		return 127
 	}
 	return 126
-}
-
-// envList is an ordered environment.
-type envList struct {
-	names []string
-	vals  map[string]string
-	from  map[string]string // where each value came from
-}
-
-func newEnvList() *envList {
-	return &envList{vals: map[string]string{}, from: map[string]string{}}
-}
-
-func (e *envList) set(name, value, from string) {
-	if _, ok := e.vals[name]; !ok {
-		e.names = append(e.names, name)
-	}
-	e.vals[name] = value
-	e.from[name] = from
-}
-
-func (e *envList) unset(name string) {
-	if _, ok := e.vals[name]; !ok {
-		return
-	}
-	e.names = slices.DeleteFunc(e.names, func(n string) bool { return n == name })
-	delete(e.vals, name)
-	delete(e.from, name)
-}
-
-func (e *envList) list() []string {
-	out := make([]string, 0, len(e.names))
-	for _, n := range e.names {
-		out = append(out, n+"="+e.vals[n])
-	}
-	return out
-}
-
-// refLike matches values that might be references; only schemes of
-// configured providers count in the end.
-var refLike = regexp.MustCompile(`^([A-Za-z][A-Za-z0-9+.-]*)://`)
-
-// runEnv builds the child's environment before resolution and lists the
-// candidate references: every --from entry, and every other variable that
-// looks like scheme://... (checked against the configured schemes later).
-func (a *app) runEnv(o runOptions) (*envList, []runRef, error) {
-	env := newEnvList()
-	for _, kv := range a.Environ() {
-		name, value, ok := strings.Cut(kv, "=")
-		if !ok || name == "" {
-			continue
-		}
-		env.set(name, value, "environment")
-	}
-	for _, f := range o.envFiles {
-		vars, err := readDotenvFile(f)
-		if err != nil {
-			return nil, nil, usagef("--env-file: %v", err)
-		}
-		for _, v := range vars {
-			env.set(v.Name, v.Value, v.Where)
-		}
-	}
-	var fromFile []Var
-	if o.from != "" {
-		var err error
-		if fromFile, err = ReadRefsFile(o.from); err != nil {
-			return nil, nil, usagef("--from: %v", err)
-		}
-		for _, v := range fromFile {
-			if !dotenvKeyPattern.MatchString(v.Name) {
-				return nil, nil, usagef("--from: %s: the key is not a valid variable name (not shown): use letters, digits, '_', '.' and '-', not starting with a digit", v.Where)
-			}
-			env.set(v.Name, v.Value, v.Where)
-		}
-	}
-	forced := map[string]bool{}
-	for _, v := range fromFile {
-		forced[v.Name] = true
-	}
-	var refs []runRef
-	for _, n := range env.names {
-		if forced[n] || refLike.MatchString(strings.TrimSpace(env.vals[n])) {
-			refs = append(refs, runRef{Var: Var{Name: n, Value: env.vals[n], Where: env.from[n]}, forced: forced[n]})
-		}
-	}
-	return env, refs, nil
-}
-
-// runRef is a variable that may hold a reference; forced ones (from --from)
-// are resolved whatever their scheme, so a typo fails instead of passing
-// through.
-type runRef struct {
-	Var
-	forced bool
-}
-
-func readDotenvFile(path string) ([]Var, error) {
-	data, err := readFileLimited(path, maxInputFile)
-	if err != nil {
-		return nil, err
-	}
-	return ParseDotenv(data, path)
 }
 
 // resolveRunRefs keeps the candidates whose scheme a provider handles (all
@@ -449,7 +256,7 @@ func (a *app) resolveRunRefs(ctx context.Context, candidates []runRef, sensitive
 			case why == "":
 				refs[c.Name] = strings.TrimSpace(c.Value)
 			case c.forced:
-				bad = append(bad, refProblem{Var: c.Var, reason: why})
+				bad = append(bad, refProblem{refVar: c.refVar, reason: why})
 			}
 		}
 	}
@@ -481,64 +288,4 @@ func failedCount(err error) int {
 		return re.Total
 	}
 	return 0
-}
-
-// maskedStream carries one of the child's output streams through a
-// Masker: the child writes to w, a goroutine copies r through the masker.
-type maskedStream struct {
-	r, w    *os.File
-	m       *Masker
-	name    string // "standard output", for messages
-	done    chan struct{}
-	closeW  sync.Once
-	closeR  sync.Once
-	started bool
-	// err is the first error writing to the destination; set before done
-	// is closed.
-	err error
-}
-
-func newMaskedStream(dst io.Writer, secrets [][]byte, name string) (*maskedStream, error) {
-	r, w, err := os.Pipe()
-	if err != nil {
-		return nil, err
-	}
-	return &maskedStream{r: r, w: w, m: NewMasker(dst, secrets), name: name, done: make(chan struct{})}, nil
-}
-
-func (s *maskedStream) closeWrite() { s.closeW.Do(func() { s.w.Close() }) }
-func (s *maskedStream) closeRead()  { s.closeR.Do(func() { s.r.Close() }) }
-
-// start copies until EOF, that is until the last process holding the
-// pipe's write end (the child, or a background process it left behind)
-// has closed it, as a shell pipeline does. If the destination fails, the
-// rest is still read (and dropped), so that no writer blocks on a full
-// pipe, and the error is kept for run to report.
-func (s *maskedStream) start() {
-	s.started = true
-	go func() {
-		defer close(s.done)
-		_, _ = io.Copy(s.m, s.r)
-		// A failed destination stops the copy (the masker keeps failing);
-		// a read error means the pipe was closed on purpose.
-		if err := s.m.Close(); err != nil {
-			s.err = err
-			_, _ = io.Copy(io.Discard, s.r)
-		}
-	}()
-}
-
-// finish waits for EOF, or until stop is closed (a terminating signal
-// after the child exited), flushes the masker and releases the pipe.
-func (s *maskedStream) finish(stop <-chan struct{}) {
-	defer s.closeRead()
-	if !s.started {
-		return
-	}
-	select {
-	case <-s.done:
-	case <-stop:
-		s.closeRead()
-		<-s.done
-	}
 }

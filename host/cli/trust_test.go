@@ -26,7 +26,7 @@ import (
 // TestTrustRunMasksEachLineOfAMultiLineSecret: a multi-line secret printed
 // line by line with a prefix (what docker compose up does with a
 // container's output) is masked line by line; values shorter than
-// MinMaskLen are not masked, and each one is named once in a warning.
+// minMaskLen are not masked, and each one is named once in a warning.
 func TestTrustRunMasksEachLineOfAMultiLineSecret(t *testing.T) {
 	f := newFixture(t)
 	f.writeFile("multi", "first-line-of-key\r\nsecond-line-of-key\n")
@@ -36,7 +36,7 @@ func TestTrustRunMasksEachLineOfAMultiLineSecret(t *testing.T) {
 	script := `echo "$ML" | sed 's/^/svc | /'; echo "hello everyone, port 5432, db $DB"; echo "$ML" | sed 's/^/err | /' >&2`
 	r := f.run(t, "", env, "--config", "mixed.hcl", "run", "--", "sh", "-c", script)
 	r.expect(t, 0)
-	want := "svc | " + Concealed + "\r\nsvc | " + Concealed + "\nsvc | \nhello everyone, port 5432, db " + Concealed + "\n"
+	want := "svc | " + concealed + "\r\nsvc | " + concealed + "\nsvc | \nhello everyone, port 5432, db " + concealed + "\n"
 	if r.stdout != want {
 		t.Errorf("stdout:\n%q\nwant\n%q", r.stdout, want)
 	}
@@ -99,7 +99,7 @@ func TestTrustRunTokenFileLikeInlineToken(t *testing.T) {
 			env := h.environ(v.over, "DB=op://Demo/Postgres/password")
 			r = h.exec(t, env, "", h.bin, "--config", "op.hcl", "run", "--", "sh", "-c", `cat "$0"; cat "$0" >&2`, h.tokenFile)
 			r.expect(t, 0)
-			if r.stdout != Concealed+"\n" || r.stderr != Concealed+"\n" {
+			if r.stdout != concealed+"\n" || r.stderr != concealed+"\n" {
 				t.Errorf("the token in the command's output is not masked: stdout %q, stderr %q", r.stdout, r.stderr)
 			}
 		})
@@ -148,7 +148,7 @@ func TestTrustRunWaitsForBackgroundWriters(t *testing.T) {
 	env := []string{"DB=op://Demo/Postgres/password"}
 	r := f.run(t, "", env, "--config", "op.hcl", "run", "--", "sh", "-c", `(sleep 3; echo "late $DB"; touch "$0") & echo done`, status)
 	r.expect(t, 0)
-	if r.stdout != "done\nlate "+Concealed+"\n" {
+	if r.stdout != "done\nlate "+concealed+"\n" {
 		t.Errorf("stdout %q", r.stdout)
 	}
 	if _, err := os.Stat(status); err != nil {

@@ -72,10 +72,10 @@ func (a *app) validate(ctx context.Context, from string, args []string) int {
 	}
 	h.Close()
 	var b strings.Builder
-	code := ExitOK
+	code := exitOK
 	for _, v := range vars {
-		if len(bad) > 0 && bad[0].Var == v {
-			code = ExitFailure
+		if len(bad) > 0 && bad[0].refVar == v {
+			code = exitFailure
 			fmt.Fprintf(&b, "invalid  %s: %s\n", bad[0].label(), bad[0].reason)
 			bad = bad[1:]
 			continue
@@ -90,7 +90,7 @@ func (a *app) validate(ctx context.Context, from string, args []string) int {
 			fmt.Fprintf(&b, "ok  %s\n", label)
 			continue
 		}
-		code = ExitFailure
+		code = exitFailure
 		msg := r.Err.Message
 		if msg == "" {
 			msg = r.Err.Code.String()

@@ -35,5 +35,5 @@ func version() string { return buildversion.String() }
 func (a *app) printVersion(w io.Writer) int {
 	fmt.Fprintf(w, "secrethost %s (plugin protocol %d, %s, %s/%s)\n",
 		version(), provider.ProtocolVersion, runtime.Version(), runtime.GOOS, runtime.GOARCH)
-	return ExitOK
+	return exitOK
 }
