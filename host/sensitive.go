@@ -2,12 +2,12 @@ package host
 
 import (
 	"context"
-	"io"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 
+	"github.com/secrethost/secrethost/internal/bounded"
 	"github.com/secrethost/secrethost/shared/credential"
 	"github.com/secrethost/secrethost/shared/provider"
 )
@@ -138,8 +138,8 @@ func readSecretFile(path string) string {
 		return ""
 	}
 	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, credential.MaxFileSize+1))
-	if err != nil || len(data) > credential.MaxFileSize {
+	data, err := bounded.ReadAll(f, credential.MaxFileSize)
+	if err != nil {
 		return ""
 	}
 	return strings.TrimSpace(string(data))

@@ -3,7 +3,6 @@ package config
 import (
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -14,6 +13,8 @@ import (
 	"github.com/zclconf/go-cty/cty"
 	"github.com/zclconf/go-cty/cty/function"
 	"github.com/zclconf/go-cty/cty/function/stdlib"
+
+	"github.com/secrethost/secrethost/internal/bounded"
 )
 
 // sensitiveMark is the cty mark carried by every value read from the
@@ -144,6 +145,12 @@ func (ev *evaluator) fileFunc() function.Function {
 // readLimited reads at most limit bytes of a regular file. Errors never
 // contain file content; the path is left out too (the caller names it).
 func readLimited(path string, limit int64) ([]byte, error) {
+	return readFile(path, limit, nil)
+}
+
+// readFile opens path, runs check (if any) on the opened file, and reads at
+// most limit bytes of it.
+func readFile(path string, limit int64, check func(fs.FileInfo) error) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, bareErr(err)
@@ -156,12 +163,17 @@ func readLimited(path string, limit int64) ([]byte, error) {
 	if st.IsDir() {
 		return nil, errors.New("is a directory")
 	}
-	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if check != nil {
+		if err := check(st); err != nil {
+			return nil, err
+		}
+	}
+	b, err := bounded.ReadAll(f, limit)
+	if errors.Is(err, bounded.ErrTooLarge) {
+		return nil, fmt.Errorf("larger than %d bytes", limit)
+	}
 	if err != nil {
 		return nil, bareErr(err)
-	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("larger than %d bytes", limit)
 	}
 	return b, nil
 }

@@ -2,9 +2,7 @@ package config
 
 import (
 	"errors"
-	"fmt"
-	"io"
-	"os"
+	"io/fs"
 
 	"github.com/secrethost/secrethost/shared/launch"
 )
@@ -18,33 +16,16 @@ var ErrUntrustedFile = errors.New("configuration file may be changed by others")
 // that only root or the current user can change it. The error names the
 // reason and the fix; the caller names the file.
 func readTrusted(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, bareErr(err)
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, bareErr(err)
-	}
-	if st.IsDir() {
-		return nil, errors.New("is a directory")
-	}
-	if err := launch.CheckTrusted(path, st); err != nil {
-		var te *launch.TrustError
-		if errors.As(err, &te) {
-			return nil, &untrustedError{"refused: " + te.Reason}
+	return readFile(path, limit, func(st fs.FileInfo) error {
+		if err := launch.CheckTrusted(path, st); err != nil {
+			var te *launch.TrustError
+			if errors.As(err, &te) {
+				return &untrustedError{"refused: " + te.Reason}
+			}
+			return bareErr(err)
 		}
-		return nil, bareErr(err)
-	}
-	b, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, bareErr(err)
-	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("larger than %d bytes", limit)
-	}
-	return b, nil
+		return nil
+	})
 }
 
 type untrustedError struct{ msg string }

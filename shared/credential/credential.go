@@ -19,10 +19,11 @@ package credential
 import (
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"runtime"
 	"strings"
+
+	"github.com/secrethost/secrethost/internal/bounded"
 )
 
 // Spec names the variables that may supply one credential.
@@ -194,12 +195,12 @@ func loadFile(what, v, path string) (Result, error) {
 			"%s file %q (%s) is readable by group or others (mode %#o); consider chmod 600", what, path, v, perm))
 	}
 
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	data, err := bounded.ReadAll(f, MaxFileSize)
+	if errors.Is(err, bounded.ErrTooLarge) {
+		return fail(nil, "file is larger than %d bytes; is it the right file?", MaxFileSize)
+	}
 	if err != nil {
 		return fail(err, "cannot read the file: %v", cause(err))
-	}
-	if len(data) > MaxFileSize {
-		return fail(nil, "file is larger than %d bytes; is it the right file?", MaxFileSize)
 	}
 	value := strings.TrimSpace(string(data))
 	if value == "" {

@@ -1,13 +1,11 @@
 package launch
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 
 	"github.com/hashicorp/go-hclog"
 )
@@ -41,42 +39,19 @@ func (offLogger) GetLevel() hclog.Level { return hclog.Off }
 // line to the logger: hclog JSON lines at their level, other lines at debug
 // (or at the level of a "[ERROR]"-style prefix).
 type stderrLog struct {
-	tail   *tail
+	*tail
 	logger hclog.Logger
-	mu     sync.Mutex
-	part   []byte
 }
 
 func newStderrLog(logger hclog.Logger, path string, lines int) *stderrLog {
-	return &stderrLog{tail: newTail(lines), logger: logger.Named(filepath.Base(path))}
+	s := &stderrLog{tail: newTail(lines), logger: logger.Named(filepath.Base(path))}
+	s.tail.onLine = s.forward
+	return s
 }
 
-func (s *stderrLog) Write(b []byte) (int, error) {
-	_, _ = s.tail.Write(b)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.part = append(s.part, b...)
-	for {
-		i := bytes.IndexByte(s.part, '\n')
-		if i < 0 {
-			break
-		}
-		s.forward(s.part[:i])
-		s.part = s.part[i+1:]
-	}
-	if len(s.part) > 64<<10 {
-		s.forward(s.part)
-		s.part = nil
-	}
-	return len(b), nil
-}
-
-func (s *stderrLog) forward(line []byte) {
-	line = bytes.TrimRight(line, "\r")
-	if len(line) == 0 {
-		return
-	}
-	level, msg, args := parseLine(line)
+// forward logs one line of the plugin's stderr (trimmed, never empty).
+func (s *stderrLog) forward(line string) {
+	level, msg, args := parseLine([]byte(line))
 	s.logger.Log(level, msg, args...)
 }
 

@@ -7,12 +7,15 @@ import (
 )
 
 // tail keeps the last n lines written to it: the plugin's own words about
-// why it died, for the start-up error.
+// why it died, for the start-up error. onLine, when set, also receives each
+// line as it completes (stderrLog forwards them to the logger), so the
+// plugin's stderr is split into lines in this one place.
 type tail struct {
-	mu    sync.Mutex
-	n     int
-	lines []string
-	part  []byte
+	mu     sync.Mutex
+	n      int
+	lines  []string
+	part   []byte
+	onLine func(line string)
 }
 
 func newTail(n int) *tail { return &tail{n: n} }
@@ -40,6 +43,9 @@ func (t *tail) push(line string) {
 	line = strings.TrimRight(line, "\r")
 	if line == "" {
 		return
+	}
+	if t.onLine != nil {
+		t.onLine(line)
 	}
 	t.lines = append(t.lines, line)
 	if len(t.lines) > t.n {

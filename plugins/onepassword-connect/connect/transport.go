@@ -46,6 +46,8 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	"github.com/opentracing/opentracing-go"
+
+	"github.com/secrethost/secrethost/internal/bounded"
 )
 
 // opMarker separates the plain User-Agent from the op ID.
@@ -453,9 +455,9 @@ func (t *transport) attempt(ctx context.Context, pol *policy, req *http.Request)
 	resp, err := t.base.RoundTrip(r)
 	if err == nil {
 		var body []byte
-		body, err = io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
+		body, err = bounded.ReadAll(resp.Body, maxBody)
 		resp.Body.Close()
-		if err == nil && len(body) > maxBody {
+		if errors.Is(err, bounded.ErrTooLarge) {
 			return nil, &transportError{kind: failOther, err: fmt.Errorf("response larger than %d bytes", maxBody)}
 		}
 		if err == nil && !jsonAnswer(r, resp, body) {
