@@ -2,6 +2,8 @@ package host_test
 
 import (
 	"bytes"
+	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -320,5 +322,55 @@ func TestSlogAdapterLevels(t *testing.T) {
 	fmt.Fprint(l.StandardWriter(nil), "std line\n")
 	if !strings.Contains(b.String(), `msg="std line"`) {
 		t.Errorf("standard writer: %s", b.String())
+	}
+}
+
+// TestOpenDocoCDServiceAccount: a malformed service-account token fails
+// start-up (the plugin rejects it, as doco-cd's SDK client did) without
+// showing it; a well-formed one starts at once, and the plugin signs in
+// in the background (here it cannot reach 1Password, which is only
+// logged).
+func TestOpenDocoCDServiceAccount(t *testing.T) {
+	dir := testbin.PluginDir()
+	testbin.Build(t, dir, "onepassword-sa", "./plugins/onepassword-sa", "")
+	env := map[string]string{
+		"SECRET_PROVIDER_ACCESS_TOKEN": "ops_not-a-token-4711",
+		"OP_CONNECT_HOST":              "http://127.0.0.1:1", // a leftover: ignored
+		"SECRETHOST_PLUGIN_DIR":        dir,
+	}
+	_, err := host.OpenDocoCD(ctx(t), "1password", nil, envOf(env))
+	if err == nil || strings.Contains(err.Error(), "4711") {
+		t.Fatalf("malformed token: %v", err)
+	}
+
+	fields := map[string]string{}
+	for _, f := range []string{"signInAddress", "userAuth", "email", "srpX", "muk", "secretKey", "deviceUuid"} {
+		fields[f] = "x"
+	}
+	fields["signInAddress"] = "127.0.0.1:1"
+	b, _ := json.Marshal(fields)
+	env["SECRET_PROVIDER_ACCESS_TOKEN"] = "ops_" + base64.RawURLEncoding.EncodeToString(b)
+	var logs syncbuf.Buffer
+	logger := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	start := time.Now()
+	p, err := host.OpenDocoCD(ctx(t), "1password", logger, envOf(env))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	took := time.Since(start)
+	if p.Name() != "1password" {
+		t.Errorf("Name() = %q", p.Name())
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for !strings.Contains(logs.String(), "background sign-in") && !strings.Contains(logs.String(), "signed in in the background") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no background sign-in within 60s:\n%s", logs.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Logf("OpenDocoCD returned after %s; sign-in in the background after %s", took.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
+	if strings.Contains(logs.String(), env["SECRET_PROVIDER_ACCESS_TOKEN"]) {
+		t.Errorf("token in the log:\n%s", logs.String())
 	}
 }
