@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/go-hclog"
+
+	"github.com/secrethost/secrethost/internal/syncbuf"
 	"github.com/secrethost/secrethost/internal/testbin"
 	"github.com/secrethost/secrethost/shared/provider"
 )
@@ -14,13 +17,18 @@ import (
 // startHandmade builds the hand-made plugin under name (its mistake, see
 // testdata/handmade) and starts it; it returns the process or the start
 // error, and how long the start and the stop took together.
-func startHandmade(t *testing.T, name string) (*Process, error, time.Duration) {
+func startHandmade(t *testing.T, name string, logger ...hclog.Logger) (*Process, error, time.Duration) {
 	t.Helper()
+	spec := Spec{Name: name, LogLevel: hclog.Trace}
+	if len(logger) > 0 {
+		spec.Logger = logger[0]
+	}
 	path := testbin.Build(t, testbin.PluginDir(), name, "./shared/launch/testdata/handmade", "")
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
 	start := time.Now()
-	proc, err := Start(ctx, Spec{Name: name, Path: path})
+	spec.Path = path
+	proc, err := Start(ctx, spec)
 	took := time.Since(start)
 	if err == nil {
 		t.Cleanup(proc.Kill)
@@ -30,9 +38,12 @@ func startHandmade(t *testing.T, name string) (*Process, error, time.Duration) {
 
 // TestHandmadePluginWorks is the control: the hand-made plugin without a
 // mistake starts and answers, so the failures below come from the one
-// mistake each makes.
+// mistake each makes. It also writes log lines of the wrong JSON types
+// ({"@level":"error","@message":42}), which panicked the host through
+// go-plugin's parser: they are forwarded and the host lives on.
 func TestHandmadePluginWorks(t *testing.T) {
-	proc, err, _ := startHandmade(t, "good")
+	var logs syncbuf.Buffer
+	proc, err, _ := startHandmade(t, "good", hclog.New(&hclog.LoggerOptions{Level: hclog.Trace, Output: &logs}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,6 +55,11 @@ func TestHandmadePluginWorks(t *testing.T) {
 	}
 	begin := time.Now()
 	proc.Kill()
+	for _, want := range []string{"[ERROR] good: 42", `[DEBUG] good: {"nested":true}`, `[WARN]  good: k="[1,2]"`, "[INFO]  good: handmade-marker"} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("the host's log lacks %q:\n%s", want, logs.String())
+		}
+	}
 	if d := time.Since(begin); d > 1500*time.Millisecond {
 		t.Errorf("stopping the hand-made plugin took %v; its GRPCController.Shutdown should make it quick", d)
 	}

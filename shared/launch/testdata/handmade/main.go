@@ -1,6 +1,7 @@
 // Command handmade is a plugin that does go-plugin's handshake by hand,
 // as a plugin in another language does, with one mistake chosen by the
-// binary's name (plugins get no arguments):
+// binary's name (plugins get no arguments). Every mode first writes log
+// lines of the wrong JSON types to stderr.
 //
 //	good    no mistake (the control)
 //	nosan   its certificate has the common name localhost but no DNS SAN
@@ -47,6 +48,16 @@ func main() {
 		fail("this is a secrethost plugin")
 	}
 	signal.Ignore(syscall.SIGINT)
+	// Log lines of the wrong types, which go-plugin v1.8.0's own stderr
+	// parser would panic on.
+	for _, l := range []string{
+		`{"@level":"error","@message":42}`,
+		`{"@level":7,"@message":{"nested":true},"@timestamp":1}`,
+		`{"@level":"warn","@message":null,"k":[1,2]}`,
+		`{"@message":"handmade-marker","@level":"info"}`,
+	} {
+		fmt.Fprintln(os.Stderr, l)
+	}
 
 	clients := x509.NewCertPool()
 	if !clients.AppendCertsFromPEM([]byte(os.Getenv("PLUGIN_CLIENT_CERT"))) {
