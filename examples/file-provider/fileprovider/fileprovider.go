@@ -13,12 +13,13 @@
 //     absolute path) is refused with permission_denied naming the
 //     reference, never the link's target.
 //   - Exactly one trailing newline ("\n" or "\r\n") is removed from the
-//     value. `echo token > file`, editors and `kubectl create secret
-//     --from-literal` followed by a dump all end a one-line secret with a
-//     newline nobody means as part of the secret, and a token with a
-//     newline breaks HTTP headers and connection strings. Only one is
+//     value. `echo s3cret > file` and most editors end a one-line secret
+//     with a newline nobody means as part of it, and a token with a newline
+//     breaks HTTP headers and connection strings; Docker's *_FILE
+//     entrypoints and the shell's $(cat file) drop it too. Only one is
 //     removed, so a value that really ends in a newline is written with
-//     two, and binary values keep every other byte.
+//     two, and every other byte, binary ones included, is returned as
+//     stored.
 package fileprovider
 
 import (
