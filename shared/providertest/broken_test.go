@@ -13,6 +13,7 @@ import (
 
 	"github.com/secrethost/secrethost/examples/file-provider/fileprovider"
 	"github.com/secrethost/secrethost/shared/provider"
+	"github.com/secrethost/secrethost/shared/providertest/internal/broken"
 )
 
 // Each broken provider wraps a good file provider and breaks one rule, in
@@ -60,7 +61,7 @@ var brokenCases = []brokenCase{
 	{name: "puts failures last", fails: "OneResultPerReference", wrap: func(p *fileprovider.Provider, _ *fixture) provider.Provider { return failuresLast{p} }},
 	{name: "answers internal for a missing secret", fails: "OneResultPerReference", wrap: func(p *fileprovider.Provider, _ *fixture) provider.Provider { return internalForMissing{p} }},
 	// Duplicates
-	{name: "deduplicates the batch", fails: "Duplicates", wrap: func(p *fileprovider.Provider, _ *fixture) provider.Provider { return dedups{p} }},
+	{name: "deduplicates the batch", fails: "Duplicates", wrap: func(p *fileprovider.Provider, _ *fixture) provider.Provider { return broken.Dedups{Provider: p} }},
 	// UnknownScheme
 	{name: "ignores the scheme", fails: "UnknownScheme", wrap: func(p *fileprovider.Provider, _ *fixture) provider.Provider { return anyScheme{p} }},
 	// ValidateBeforeConfigure
@@ -81,7 +82,7 @@ var brokenCases = []brokenCase{
 	}},
 	// CheckAndClose
 	{name: "Check fails as a call", fails: "CheckAndClose", wrap: func(p *fileprovider.Provider, _ *fixture) provider.Provider { return checkFails{p} }},
-	{name: "Check reports unhealthy", fails: "CheckAndClose", wrap: func(p *fileprovider.Provider, _ *fixture) provider.Provider { return unhealthy{p} }},
+	{name: "Check reports unhealthy", fails: "CheckAndClose", wrap: func(p *fileprovider.Provider, _ *fixture) provider.Provider { return broken.Unhealthy{Provider: p} }},
 	{name: "Close fails", fails: "CheckAndClose", wrap: func(p *fileprovider.Provider, _ *fixture) provider.Provider { return closeFails{p} }},
 }
 
@@ -301,17 +302,7 @@ func (b internalForMissing) Resolve(ctx context.Context, req provider.ResolveReq
 
 // --- Duplicates ---
 
-type dedups struct{ provider.Provider }
-
-func (b dedups) Resolve(ctx context.Context, req provider.ResolveRequest) (provider.ResolveResponse, error) {
-	var unique []string
-	for _, ref := range req.References {
-		if !slices.Contains(unique, ref) {
-			unique = append(unique, ref)
-		}
-	}
-	return b.Provider.Resolve(ctx, provider.ResolveRequest{References: unique})
-}
+// dedups: broken.Dedups.
 
 // --- UnknownScheme ---
 
@@ -470,11 +461,7 @@ func (checkFails) Check(context.Context, provider.CheckRequest) (provider.CheckR
 	return provider.CheckResponse{}, provider.Errorf(provider.CodeUnavailable, "", "backend unreachable")
 }
 
-type unhealthy struct{ provider.Provider }
-
-func (unhealthy) Check(context.Context, provider.CheckRequest) (provider.CheckResponse, error) {
-	return provider.CheckResponse{Items: []provider.CheckItem{{Name: "backend reachable", OK: false}}}, nil
-}
+// unhealthy: broken.Unhealthy.
 
 type closeFails struct{ provider.Provider }
 
