@@ -84,7 +84,7 @@ func waitReady(ctx context.Context, conn *grpc.ClientConn) bool {
 // what go-plugin's verification will not accept.
 func diagnoseTLS(ctx context.Context, addr net.Addr) error {
 	if addr == nil {
-		return errors.New("the plugin's gRPC connection failed")
+		return errors.New("the plugin's gRPC connection failed before the first call")
 	}
 	var leaf *x509.Certificate
 	d := tls.Dialer{Config: &tls.Config{
@@ -108,7 +108,9 @@ func diagnoseTLS(ctx context.Context, addr net.Addr) error {
 		if dialErr == nil {
 			dialErr = errors.New("it sent no certificate")
 		}
-		return fmt.Errorf("%w: the TLS connection to the plugin at %s failed: %v", errPluginCertificate, addr, dialErr)
+		// Not a certificate problem that can be named: the plugin went
+		// away, speaks no TLS, or hung. The stderr tail follows.
+		return fmt.Errorf("the plugin's gRPC connection failed before the first call: no TLS handshake with %s: %v", addr, dialErr)
 	}
 	return certProblem(leaf)
 }
