@@ -104,3 +104,23 @@ func TestPaddedBase64Certificate(t *testing.T) {
 		}
 	}
 }
+
+// TestPluginWithoutTLS: a plugin that announces a certificate but serves
+// gRPC without TLS fails the start at once, saying there was no TLS
+// handshake, instead of failing its first call as a crash.
+func TestPluginWithoutTLS(t *testing.T) {
+	proc, err, took := startHandmade(t, "notls")
+	if err == nil {
+		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+		defer cancel()
+		_, callErr := proc.Provider.GetInfo(ctx, provider.InfoRequest{})
+		t.Fatalf("Start succeeded with a plugin that serves no TLS; the first call then gave: %v", callErr)
+	}
+	t.Logf("start failed after %v: %v", took, err)
+	if !strings.Contains(err.Error(), "no TLS handshake") || strings.Contains(err.Error(), "not responding") {
+		t.Errorf("Start error %q; want one saying there was no TLS handshake", err)
+	}
+	if took > 1500*time.Millisecond {
+		t.Errorf("start and stop took %v; want no 2 s kill", took)
+	}
+}

@@ -7,6 +7,7 @@
 //	nosan   its certificate has the common name localhost but no DNS SAN
 //	padded  the handshake line's certificate is base64 with '=' padding
 //	        (the certificate is made until its DER length needs padding)
+//	notls   it announces a certificate but serves gRPC without TLS
 package main
 
 import (
@@ -101,7 +102,11 @@ func main() {
 		ClientCAs:    clients,
 		MinVersion:   tls.VersionTLS12,
 	})
-	srv := grpc.NewServer(grpc.Creds(creds), grpc.UnknownServiceHandler(func(_ any, stream grpc.ServerStream) error {
+	serverOpts := []grpc.ServerOption{grpc.Creds(creds)}
+	if mode == "notls" {
+		serverOpts = nil
+	}
+	srv := grpc.NewServer(append(serverOpts, grpc.UnknownServiceHandler(func(_ any, stream grpc.ServerStream) error {
 		// go-plugin's GRPCController.Shutdown: answer, then exit.
 		if m, _ := grpc.MethodFromServerStream(stream); m == "/plugin.GRPCController/Shutdown" {
 			_ = stream.RecvMsg(&emptypb.Empty{})
@@ -111,7 +116,7 @@ func main() {
 		}
 		<-stream.Context().Done()
 		return nil
-	}))
+	}))...)
 	if err := (&plugin.GRPCProviderPlugin{Impl: fileprovider.New()}).GRPCServer(nil, srv); err != nil {
 		fail("register: %v", err)
 	}
