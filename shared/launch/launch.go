@@ -161,6 +161,10 @@ func (p *Process) Pid() int {
 func (p *Process) connect() error {
 	rpc, err := p.client.Client()
 	if err != nil {
+		return explainHandshake(err)
+	}
+	if err := awaitTLS(rpc, p.Addr()); err != nil {
+		p.killNow()
 		return err
 	}
 	raw, err := rpc.Dispense(plugin.PluginName)

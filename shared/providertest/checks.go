@@ -61,7 +61,7 @@ func checkInfo(t testing.TB, s Suite) {
 		t.Errorf("GetInfo: Version is empty; the host logs it to tell plugin builds apart")
 	}
 	if info.ProtocolVersion != provider.ProtocolVersion {
-		t.Errorf("GetInfo: ProtocolVersion is %d, want %d; the plugin SDK sets it on the wire, so Suite.New must return the provider through the plugin adapters (InProcess or Binary)",
+		t.Errorf("GetInfo: ProtocolVersion is %d, want %d; a plugin not written with the Go SDK must set GetInfoResponse.protocol_version itself (proto3 sends an unset field as 0), and a Go provider under test must come through the plugin adapters (InProcess or Binary), which set it",
 			info.ProtocolVersion, provider.ProtocolVersion)
 	}
 	if len(info.Schemes) == 0 {
