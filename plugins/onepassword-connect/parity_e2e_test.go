@@ -11,6 +11,10 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/pem"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -19,6 +23,7 @@ import (
 	"golang.org/x/crypto/ssh"
 
 	"github.com/secrethost/secrethost/internal/syncbuf"
+	"github.com/secrethost/secrethost/internal/testbin"
 	"github.com/secrethost/secrethost/plugins/onepassword-connect/emulator"
 	"github.com/secrethost/secrethost/plugins/onepassword-connect/internal/fixture"
 	"github.com/secrethost/secrethost/shared/provider"
@@ -318,5 +323,117 @@ func TestDates(t *testing.T) {
 		if string(got[r]) != w {
 			t.Errorf("%s = %q, want %q", r, got[r], w)
 		}
+	}
+}
+
+// TestDatesAsSDKShowsThem: the service-account plugin returns what 1Password's SDK
+// returns, and the SDK's core formats dates itself (it needs 1Password's servers to resolve
+// anything, so it cannot run here). Its core states its formats in its own messages ("must
+// be YYYY-MM-DD", "must be MM/YYYY"); this test reads them out of the SDK's core.wasm, the
+// one the service-account plugin embeds, and checks that the Connect plugin gives the same
+// field the same string. A new SDK that changes its formats fails here.
+func TestDatesAsSDKShowsThem(t *testing.T) {
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/1password/onepassword-sdk-go").Output()
+	if err != nil {
+		t.Fatalf("locating the SDK: %v", err)
+	}
+	core, err := os.ReadFile(filepath.Join(strings.TrimSpace(string(out)), "internal", "wasm", "core.wasm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	layout := func(kind string) string {
+		re := regexp.MustCompile(`invalid ` + kind + ` format\. must be ([YMD/-]+)`)
+		m := re.FindSubmatch(core)
+		if m == nil {
+			t.Fatalf("the SDK core no longer says how it formats a %s", kind)
+		}
+		return strings.NewReplacer("YYYY", "2006", "MM", "01", "DD", "02").Replace(string(m[1]))
+	}
+	dateLayout, monthLayout := layout("date"), layout("month-year")
+
+	fx := fixture.New()
+	card := fx.Production.AddItem("Card", "CREDIT_CARD")
+	card.AddField(emulator.Field{ID: "expiry", Type: "MONTH_YEAR", Label: "expiry date", Value: "202712"})
+	card.AddField(emulator.Field{ID: "issued", Type: "DATE", Label: "issued", Value: "1696593660"})
+	srv := emulator.NewTestServer(t, fx.Data)
+	h, _ := newHost(t, cfg(srv.URL(), fixture.Token))
+	got, err := h.Resolve(ctx(t, 30*time.Second), []string{"op://Production/Card/issued", "op://Production/Card/expiry date"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := time.Unix(1696593660, 0).UTC().Format(dateLayout); string(got["op://Production/Card/issued"]) != want {
+		t.Errorf("DATE: Connect plugin %q, the SDK's format gives %q", got["op://Production/Card/issued"], want)
+	}
+	if want := time.Date(2027, 12, 1, 0, 0, 0, 0, time.UTC).Format(monthLayout); string(got["op://Production/Card/expiry date"]) != want {
+		t.Errorf("MONTH_YEAR: Connect plugin %q, the SDK's format gives %q", got["op://Production/Card/expiry date"], want)
+	}
+	t.Logf("SDK core formats: DATE %s, MONTH_YEAR %s", dateLayout, monthLayout)
+}
+
+// TestValidatePortability, through the secrethost command: a reference outside 1Password's
+// character set is valid in Connect mode, with a warning that op and service accounts refuse
+// it; in service-account mode it is the SDK's error. Every reference the SDK's validator
+// accepts is accepted in both modes.
+func TestValidatePortability(t *testing.T) {
+	dir := t.TempDir()
+	cli := testbin.Build(t, dir, "secrethost", "./host/cmd/secrethost", "")
+	plugins := filepath.Join(dir, "plugins")
+	if err := os.Mkdir(plugins, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	testbin.Build(t, plugins, pluginName, "./plugins/onepassword-connect", "")
+	testbin.Build(t, plugins, "onepassword-sa", "./plugins/onepassword-sa", "")
+	srv := emulator.NewTestServer(t, fixture.New().Data)
+	run := func(env []string, refs ...string) (string, int) {
+		t.Helper()
+		cmd := exec.Command(cli, append([]string{"validate"}, refs...)...)
+		cmd.Dir = t.TempDir()
+		cmd.Env = append([]string{"PATH=" + os.Getenv("PATH"), "SECRET_PROVIDER=1password"}, env...)
+		b, err := cmd.CombinedOutput()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		return string(b), code
+	}
+	connectEnv := []string{"SECRET_PROVIDER_CONNECT_HOST=" + srv.URL(), "SECRET_PROVIDER_CONNECT_TOKEN=" + fixture.Token}
+	saEnv := []string{"SECRET_PROVIDER_ACCESS_TOKEN=ops_" + strings.Repeat("x", 40)}
+
+	odd := "op://Production/My Item (2)/pass@word"
+	out, code := run(connectEnv, odd)
+	if code != 0 || !strings.Contains(out, "the op CLI and service accounts (1Password's SDK) will not accept it") ||
+		!strings.Contains(out, "invalid character in secret reference") {
+		t.Errorf("connect mode, %s: exit %d, want 0 with a portability warning:\n%s", odd, code, out)
+	}
+	out, code = run(saEnv, odd)
+	if code == 0 || !strings.Contains(out, "invalid character in secret reference") {
+		t.Errorf("service-account mode, %s: exit %d, want the SDK's error:\n%s", odd, code, out)
+	}
+
+	// Accepted by the SDK's validator (opref.ValidateSDK, checked against the SDK itself in
+	// plugins/onepassword-sa): valid in both modes, without a portability warning.
+	sdkValid := []string{
+		"op://Production/Postgres/password",
+		"op://Production/Postgres/Details/password",
+		"op://Production/GitHub/one-time password?attribute=otp",
+		"op://Production/GitHub/one-time password?attribute=totp",
+		"op://Production/Deploy/private key?ssh-format=openssh",
+		"op://Production/TLS/ca.pem",
+		"op://Production/Postgres/password ",
+		"op://Production//password",
+	}
+	for _, env := range [][]string{connectEnv, saEnv} {
+		out, code := run(env, sdkValid...)
+		if code != 0 {
+			t.Errorf("%v: exit %d for references the SDK accepts:\n%s", env[0], code, out)
+		}
+		if strings.Contains(out, "will not accept it") {
+			t.Errorf("%v: a portability warning for references the SDK accepts:\n%s", env[0], out)
+		}
+	}
+	if out, _ := run(connectEnv, "op://Production//password"); !strings.Contains(out, "will not resolve") {
+		t.Errorf("connect mode: no warning for an empty item name:\n%s", out)
 	}
 }

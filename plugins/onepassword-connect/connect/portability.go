@@ -29,8 +29,9 @@ func portabilityWarning(ref string) string {
 // sdkOnlyWarning is for the other direction: a reference this plugin cannot parse but
 // 1Password's SDK validator accepts. The only such references have an empty part
 // ("op://vault//field"): the SDK's syntax allows it, so validate accepts it in both modes,
-// with a warning that a part that names nothing never resolves. It returns "" when the SDK
-// rejects ref too.
+// with a warning that a part that names nothing never resolves, and Resolve answers
+// not_found (Validate and Resolve agree on what is malformed, as the provider contract
+// requires). It returns "" when the SDK rejects ref too.
 func sdkOnlyWarning(ref string, perr *provider.Error) string {
 	if opref.ValidateSDK(ref) != nil {
 		return ""

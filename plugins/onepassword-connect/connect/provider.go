@@ -151,6 +151,10 @@ func (p *Provider) Resolve(ctx context.Context, req provider.ResolveRequest) (pr
 		results[i].Reference = raw
 		ref, perr := parse(raw)
 		if perr != nil {
+			if sdkOnlyWarning(raw, perr) != "" {
+				// Valid 1Password syntax that names nothing (portability.go).
+				perr = &provider.Error{Code: provider.CodeNotFound, Reference: raw, Message: perr.Message + ": the reference names nothing, so nothing is found"}
+			}
 			results[i].Err = perr
 			continue
 		}
