@@ -38,7 +38,7 @@ const (
 // routes holds every pattern split into segments; "{...}" segments match any value.
 var routes = func() [][]string {
 	var out [][]string
-	for _, p := range []string{routeHeartbeat, routeHealth, routeMetrics, routeVaults, routeVault,
+	for _, p := range []string{routeHeartbeat, routeHealth, routeMetrics, routeActivity, routeVaults, routeVault,
 		routeItems, routeItem, routeFiles, routeFile, routeContent} {
 		out = append(out, strings.Split(p, "/"))
 	}
@@ -318,6 +318,8 @@ func (s *Server) handle(r *http.Request) (string, response) {
 	var resp response
 	var e *apiError
 	switch route {
+	case routeActivity:
+		resp, e = s.activity(q)
 	case routeVaults:
 		resp, e = s.listVaults(g, q)
 	case routeVault:
