@@ -142,10 +142,11 @@ func TestFileAttachments(t *testing.T) {
 		{"op://" + vid + "/Clash/config", provider.CodeAmbiguous, []string{`"config" names both field`, clashFile.ID}},
 		{"op://" + vid + "/TLS/nosuch.pem", provider.CodeNotFound, []string{"nosuch.pem", `its file attachments: "ca.pem"`}},
 		{"op://" + vid + "/TLS/Certs/ca.pem", provider.CodeNotFound, []string{`in section "Certs"`}},
-		{"op://" + vid + "/TLS/ca.pem?attribute=otp", provider.CodeNotFound, []string{"ca.pem"}},
+		{"op://" + vid + "/TLS/ca.pem?attribute=otp", provider.CodeInvalidReference, []string{"?attribute=otp applies to fields", `file "ca.pem"`}},
 		{"op://" + vid + "/TLS/ca.pem?attribute=size&ssh-format=openssh", provider.CodeInvalidReference, nil},
-		{"op://" + vid + "/TLS/hostname?attribute=size", provider.CodeNotFound, []string{"no file attachment"}},
-		{"op://" + vid + "/TLS/ca.pem?ssh-format=openssh", provider.CodeNotFound, []string{"ca.pem"}},
+		{"op://" + vid + "/TLS/hostname?attribute=size", provider.CodeInvalidReference, []string{"?attribute=size applies to file attachments", `"hostname"`}},
+		{"op://" + vid + "/TLS/ca.pem?ssh-format=openssh", provider.CodeInvalidReference, []string{"?ssh-format=openssh applies to fields", "ca.pem"}},
+		{"op://" + vid + "/TLS/nosuch?attribute=size", provider.CodeNotFound, []string{`no file attachment "nosuch"`}},
 	}
 	var badRefs []string
 	for _, b := range bad {

@@ -48,8 +48,18 @@ func matchTarget(item *onepassword.Item, ref opref.Ref) (target, *failure) {
 	}
 	switch {
 	case !fileOK:
+		if ff != nil && ff.code == provider.CodeNotFound {
+			if other, _ := matchFile(item, ref); other != nil {
+				return target{}, wrongKind(ref, describeFile(other)+" of item "+describeItem(item)+" is a file attachment", "fields")
+			}
+		}
 		return target{field: f}, ff
 	case !fieldOK:
+		if fl != nil && fl.code == provider.CodeNotFound {
+			if other, _ := matchField(item, ref); other != nil {
+				return target{}, wrongKind(ref, "field "+describeField(other)+" of item "+describeItem(item)+" is a field", "file attachments")
+			}
+		}
 		return target{file: file}, fl
 	}
 	fieldHit := f != nil || ff.code == provider.CodeAmbiguous
@@ -219,4 +229,14 @@ func (r *resolver) targetValue(vq, vid string, item *onepassword.Item, ref opref
 		return fileAttribute(item, t.file, ref, func() ([]byte, *failure) { return r.fileContent(vq, vid, item, t.file) })
 	}
 	return fieldAttribute(item, t.field, ref, r.now)
+}
+
+// wrongKind is the error for an attribute (or ssh-format) that does not apply to what the
+// reference names.
+func wrongKind(ref opref.Ref, what, appliesTo string) *failure {
+	q := "?attribute=" + ref.Attribute.String()
+	if ref.SSHFormat != "" {
+		q = "?ssh-format=" + ref.SSHFormat
+	}
+	return fail(provider.CodeInvalidReference, "%s applies to %s, but %s", q, appliesTo, what)
 }
