@@ -425,6 +425,11 @@ func TestValidatePortability(t *testing.T) {
 		"op://Production/Postgres/password ",
 		"op://Production//password",
 	}
+	// A documented attribute the SDK does not support: op reads it, service accounts do not.
+	out, code = run(connectEnv, "op://Production/TLS/ca.pem?attribute=size")
+	if code != 0 || !strings.Contains(out, "service accounts (1Password's SDK) will not accept its query") || strings.Contains(out, "op CLI") {
+		t.Errorf("connect mode, ?attribute=size: exit %d, want 0 with a service-account-only warning:\n%s", code, out)
+	}
 	for _, env := range [][]string{connectEnv, saEnv} {
 		out, code := run(env, sdkValid...)
 		if code != 0 {

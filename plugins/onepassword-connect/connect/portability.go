@@ -1,6 +1,8 @@
 package connect
 
 import (
+	"strings"
+
 	"github.com/secrethost/secrethost/plugins/internal/opref"
 	"github.com/secrethost/secrethost/shared/provider"
 )
@@ -11,7 +13,9 @@ import (
 // references 1Password's own tools refuse: names with characters outside 1Password's
 // documented set (ASCII letters, digits, space, "_", "." and "-"), percent-encoding,
 // surrounding whitespace, "OP://". The op CLI and service accounts (whose SDK applies
-// exactly opref.ValidateSDK's rules) reject them. Validate accepts such a reference and
+// exactly opref.ValidateSDK's rules) reject them: 1Password's secret reference syntax
+// documents that character set and says to use an ID for a name outside it. Attributes other
+// than otp are a different case: op reads every documented one, the SDK only otp/totp. Validate accepts such a reference and
 // warns, so that a configuration that works with Connect today does not break silently when
 // moved to a service account.
 
@@ -22,6 +26,11 @@ func portabilityWarning(ref string) string {
 	err := opref.ValidateSDK(ref)
 	if err == nil {
 		return ""
+	}
+	if path, _, ok := strings.Cut(ref, "?"); ok && opref.ValidateSDK(path) == nil {
+		// Only the query: an attribute 1Password documents (and op reads) that its SDK
+		// does not support, or a spelling the SDK's strict parser refuses.
+		return "accepted by 1Password Connect, but service accounts (1Password's SDK) will not accept its query: " + err.Error()
 	}
 	return "accepted by 1Password Connect, but the op CLI and service accounts (1Password's SDK) will not accept it: " + err.Error()
 }
