@@ -184,6 +184,7 @@ func (r *resolver) itemReady(vq, iq, vid string, item *onepassword.Item) {
 	if item == nil || len(item.Files) == 0 {
 		return
 	}
+	r.vaultOf.Store(item, vid) // the vault ID the plan used, for downloads from value()
 	for _, ref := range r.refsOf[itemKey{vq, iq}] {
 		if !needsContent(ref) {
 			continue
@@ -220,7 +221,11 @@ func (r *resolver) fileContent(vq, vid string, item *onepassword.Item, f *onepas
 }
 
 // targetValue is ref's value from the field or file it names.
-func (r *resolver) targetValue(vq, vid string, item *onepassword.Item, ref opref.Ref) ([]byte, *failure) {
+func (r *resolver) targetValue(vq string, item *onepassword.Item, ref opref.Ref) ([]byte, *failure) {
+	vid := item.Vault.ID
+	if v, ok := r.vaultOf.Load(item); ok {
+		vid = v.(string)
+	}
 	t, fl := matchTarget(item, ref)
 	if fl != nil {
 		return nil, fl

@@ -199,7 +199,7 @@ func (r *resolver) value(items map[itemKey]itemResult, ref opref.Ref, raw string
 	case res.fail != nil:
 		return nil, res.fail.forRef(raw)
 	}
-	v, fl := r.targetValue(ref.Vault, res.item.Vault.ID, res.item, ref)
+	v, fl := r.targetValue(ref.Vault, res.item, ref)
 	if fl != nil {
 		return nil, fl.forRef(raw)
 	}

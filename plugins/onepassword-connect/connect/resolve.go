@@ -67,6 +67,7 @@ type resolver struct {
 	refsOf   map[itemKey][]opref.Ref
 	contents group[[]byte]  // vaultID/itemID/fileID -> content
 	bg       sync.WaitGroup // downloads started by itemReady
+	vaultOf  sync.Map       // *onepassword.Item -> the vault ID it was fetched from
 }
 
 // itemKey identifies an item as references name it.
