@@ -100,13 +100,21 @@ func (p *Provider) newResolver(ctx context.Context) (*resolver, error) {
 	return &resolver{s: s, token: token, t: p.t, pol: pol, ua: userAgent(), ctx: ctx, now: p.now}, nil
 }
 
-// Validate parses each reference; it never touches the network.
+// Validate parses each reference; it never touches the network. A valid
+// reference that 1Password's other tools refuse gets a warning in the log
+// (portability.go).
 func (p *Provider) Validate(_ context.Context, req provider.ValidateRequest) (provider.ValidateResponse, error) {
 	resp := provider.ValidateResponse{Results: make([]provider.ValidateResult, len(req.References))}
 	for i, ref := range req.References {
 		resp.Results[i] = provider.ValidateResult{Reference: ref}
 		if _, err := parse(ref); err != nil {
+			if w := sdkOnlyWarning(ref, err); w != "" {
+				p.log.Warn(w, "reference", ref)
+				continue
+			}
 			resp.Results[i].Err = err
+		} else if w := portabilityWarning(ref); w != "" {
+			p.log.Warn("reference "+w, "reference", ref)
 		}
 	}
 	return resp, nil
@@ -138,10 +146,15 @@ func (p *Provider) Resolve(ctx context.Context, req provider.ResolveRequest) (pr
 	results := make([]provider.ResolveResult, len(req.References))
 	refs := make([]opref.Ref, len(req.References))
 	plan := map[string]map[string]bool{}
+	r.refsOf = map[itemKey][]opref.Ref{}
 	for i, raw := range req.References {
 		results[i].Reference = raw
 		ref, perr := parse(raw)
 		if perr != nil {
+			if sdkOnlyWarning(raw, perr) != "" {
+				// Valid 1Password syntax that names nothing (portability.go).
+				perr = &provider.Error{Code: provider.CodeNotFound, Reference: raw, Message: perr.Message + ": the reference names nothing, so nothing is found"}
+			}
 			results[i].Err = perr
 			continue
 		}
@@ -150,9 +163,12 @@ func (p *Provider) Resolve(ctx context.Context, req provider.ResolveRequest) (pr
 			plan[ref.Vault] = map[string]bool{}
 		}
 		plan[ref.Vault][ref.Item] = true
+		k := itemKey{ref.Vault, ref.Item}
+		r.refsOf[k] = append(r.refsOf[k], ref)
 	}
 
 	items := r.resolveAll(plan)
+	defer r.bg.Wait() // every download is awaited by its reference; this is a safety net
 
 	failed := 0
 	for i := range results {
@@ -183,11 +199,7 @@ func (r *resolver) value(items map[itemKey]itemResult, ref opref.Ref, raw string
 	case res.fail != nil:
 		return nil, res.fail.forRef(raw)
 	}
-	f, fl := matchField(res.item, ref)
-	if fl != nil {
-		return nil, fl.forRef(raw)
-	}
-	v, fl := fieldValue(res.item, f, ref, r.now)
+	v, fl := r.targetValue(ref.Vault, res.item, ref)
 	if fl != nil {
 		return nil, fl.forRef(raw)
 	}

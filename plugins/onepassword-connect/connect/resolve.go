@@ -62,6 +62,12 @@ type resolver struct {
 	lookups   group[*onepassword.Item]   // vaultID/title -> item
 	listings  group[[]onepassword.Item]  // vaultID -> item summaries
 	fetches   group[*onepassword.Item]   // vaultID/itemID -> full item
+
+	// File attachments (files.go): the references of each item, and content downloads.
+	refsOf   map[itemKey][]opref.Ref
+	contents group[[]byte]  // vaultID/itemID/fileID -> content
+	bg       sync.WaitGroup // downloads started by itemReady
+	vaultOf  sync.Map       // *onepassword.Item -> the vault ID it was fetched from
 }
 
 // itemKey identifies an item as references name it.
@@ -132,6 +138,7 @@ func (r *resolver) resolveItems(vq, vid string, items map[string]bool) map[strin
 	var mu sync.Mutex
 	out := map[string]itemResult{}
 	set := func(i string, it *onepassword.Item, f *failure) {
+		r.itemReady(vq, i, vid, it) // start file downloads now (files.go)
 		mu.Lock()
 		out[i] = itemResult{it, f}
 		mu.Unlock()

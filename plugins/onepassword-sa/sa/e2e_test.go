@@ -92,6 +92,11 @@ var validateCases = []struct {
 	{"op://Production/Database", "invalid format"},
 	{"op://Prödüction/Database/password", "invalid character in secret reference"},
 	{"op://Production/Database/password?ssh-format=openssh", ""},
+	// Documented by 1Password, not supported by its SDK: the SDK's reason, and why (issue 12, item 3).
+	{"op://Production/Database/password?attribute=type", "invalid query parameter value (?attribute=type is documented by 1Password, but its SDK"},
+	{"op://Production/Database/cert.pem?attribute=size", "supports only attribute=otp (or totp) and ssh-format=openssh"},
+	// Outside 1Password's character set: the SDK's error in service-account mode (issue 12, item 7).
+	{"op://Production/My Item (2)/password", "invalid character in secret reference"},
 }
 
 func checkValidate(t *testing.T, results []provider.ValidateResult) {

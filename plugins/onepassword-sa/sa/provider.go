@@ -164,7 +164,7 @@ func (p *Provider) check(ctx context.Context, ref string) (string, *provider.Err
 		return "", nil, fatal
 	}
 	if sdkErr != "" {
-		e := provider.Errorf(provider.CodeInvalidReference, ref, "%s", sdkErr)
+		e := provider.Errorf(provider.CodeInvalidReference, ref, "%s%s", sdkErr, unsupportedHint(ref))
 		if !strings.HasPrefix(ref, "op://") {
 			// Not a reference at all: it may be a secret pasted in the
 			// wrong place, so it is never echoed.
