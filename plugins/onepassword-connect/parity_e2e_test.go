@@ -263,6 +263,7 @@ func TestFieldAttributes(t *testing.T) {
 		"op://Production/Postgres/password?attribute=id":      pw.ID,
 		"op://Production/Postgres/password?attribute=purpose": pw.Purpose,
 		"op://Production/Postgres/password?attribute=title":   "password",
+		"op://Production/Postgres/password?attribute=label":   "password",
 		"op://Production/Postgres/password?attr=TITLE":        "password",
 	}
 	var refs []string

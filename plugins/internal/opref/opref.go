@@ -65,7 +65,9 @@ const (
 	AttrID
 	// AttrPurpose is the field's purpose (USERNAME, PASSWORD, NOTES or empty).
 	AttrPurpose
-	// AttrTitle is the field's label.
+	// AttrTitle is the field's label (query "?attribute=title" or
+	// "?attribute=label": 1Password's items call it a label, the issue and
+	// some of 1Password's pages a title; both are accepted).
 	AttrTitle
 	// AttrContent is a file's bytes.
 	AttrContent
@@ -83,7 +85,7 @@ var attrNames = map[Attribute]string{
 // attrByName maps a query value (lower case) to its attribute.
 var attrByName = map[string]Attribute{
 	"value": AttrValue, "otp": AttrOTP, "totp": AttrOTP, "type": AttrType, "id": AttrID,
-	"purpose": AttrPurpose, "title": AttrTitle, "content": AttrContent, "size": AttrSize, "name": AttrName,
+	"purpose": AttrPurpose, "title": AttrTitle, "label": AttrTitle, "content": AttrContent, "size": AttrSize, "name": AttrName,
 }
 
 // String returns the attribute as written in a reference query.
@@ -335,7 +337,7 @@ func parseQuery(q string) (query, string, string) {
 			}
 			a, ok := attrByName[strings.ToLower(val)]
 			if !ok {
-				return query{}, PartQuery, fmt.Sprintf(`unsupported attribute %q: fields have type, value, id, purpose, title, otp (or totp); files have type, content, size, id, name`, val)
+				return query{}, PartQuery, fmt.Sprintf(`unsupported attribute %q: fields have type, value, id, purpose, title (or label), otp (or totp); files have type, content, size, id, name`, val)
 			}
 			out.attr = a
 		case "ssh-format":

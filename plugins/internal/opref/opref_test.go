@@ -113,7 +113,7 @@ func TestParseInvalid(t *testing.T) {
 		// Query.
 		{"op://v/i/f?", PartQuery, `empty query after "?"`},
 		{"op://v/i/f?attribute=otp&", PartQuery, "empty query parameter"},
-		{"op://v/i/f?attribute=label", PartQuery, `unsupported attribute "label": fields have type, value, id, purpose, title, otp (or totp); files have type, content, size, id, name`},
+		{"op://v/i/f?attribute=color", PartQuery, `unsupported attribute "color": fields have type, value, id, purpose, title (or label), otp (or totp); files have type, content, size, id, name`},
 		{"op://v/i/f?attribute=hotp", PartQuery, `unsupported attribute "hotp"`},
 		{"op://v/i/f?attribute=", PartQuery, "attribute has no value: use attribute=otp"},
 		{"op://v/i/f?attr", PartQuery, "attr has no value"},
@@ -157,7 +157,7 @@ func TestErrorMessages(t *testing.T) {
 		{"op://a/b", `invalid secret reference "op://a/b": expected op://<vault>/<item>/[<section>/]<field>, found 2 segments`},
 		{" op://v//f ", `invalid secret reference "op://v//f": item is empty`},
 		{`op://v/My "Item"/f`, `invalid secret reference "op://v/My \"Item\"/f": item name contains a double quote ("), which cannot be looked up by name: refer to the item by its ID instead`},
-		{"op://v/i/f?attribute=label", `invalid secret reference "op://v/i/f?attribute=label": unsupported attribute "label": fields have type, value, id, purpose, title, otp (or totp); files have type, content, size, id, name`},
+		{"op://v/i/f?attribute=color", `invalid secret reference "op://v/i/f?attribute=color": unsupported attribute "color": fields have type, value, id, purpose, title (or label), otp (or totp); files have type, content, size, id, name`},
 		{"op://v/i\n/f", `invalid secret reference "op://v/i\n/f": contains control character U+000A`},
 		{"https://example.com/x", `invalid secret reference: secret reference must start with "op://"`},
 	}
@@ -317,6 +317,7 @@ func TestDocumentedQueries(t *testing.T) {
 		{"op://v/i/f?attribute=id", AttrID, ""},
 		{"op://v/i/f?attribute=purpose", AttrPurpose, ""},
 		{"op://v/i/f?attribute=title", AttrTitle, ""},
+		{"op://v/i/f?attribute=label", AttrTitle, ""},
 		{"op://v/i/f?attribute=otp", AttrOTP, ""},
 		{"op://v/i/f?attribute=TOTP", AttrOTP, ""},
 		{"op://v/i/file.pem?attribute=content", AttrContent, ""},

@@ -49,7 +49,7 @@ func fieldAttribute(item *onepassword.Item, f *onepassword.ItemField, ref opref.
 		return []byte(f.Label), nil
 	}
 	return nil, fail(provider.CodeInvalidReference,
-		"?attribute=%s applies to file attachments, but %s of item %s is a field (fields have type, value, id, purpose, title, otp)",
+		"?attribute=%s applies to file attachments, but %s of item %s is a field (fields have type, value, id, purpose, title or label, otp)",
 		ref.Attribute, describeField(f), describeItem(item))
 }
 
