@@ -290,8 +290,8 @@ func TestFieldAttributes(t *testing.T) {
 	}
 	ref := "op://Production/Postgres/password?attribute=otp"
 	expectErr(t, failures(t, h, ref)[ref], ref, provider.CodeInvalidReference, "one-time password field")
-	ref = "op://Production/Postgres/password?attribute=label"
-	expectErr(t, failures(t, h, ref)[ref], ref, provider.CodeInvalidReference, `unsupported attribute "label"`)
+	ref = "op://Production/Postgres/password?attribute=color"
+	expectErr(t, failures(t, h, ref)[ref], ref, provider.CodeInvalidReference, `unsupported attribute "color"`)
 }
 
 // TestDates: DATE and MONTH_YEAR fields come back as 1Password's tools show them, not as
