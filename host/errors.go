@@ -118,7 +118,7 @@ func SafeReference(ref string) string {
 	if !utf8.ValidString(ref) {
 		return "<not valid UTF-8>"
 	}
-	if _, ok := schemeOf(ref); !ok {
+	if _, ok := provider.SchemeOf(ref); !ok {
 		return "<not a reference>"
 	}
 	return printable(ref)

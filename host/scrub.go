@@ -175,10 +175,3 @@ func (in *instance) secretsNow() []string {
 }
 
 func (in *instance) scrub(s string) string { return scrub(s, in.secretsNow()) }
-
-func (in *instance) scrubError(err error) error { return scrubError(err, in.secretsNow()) }
-
-// scrubResult is for per-reference errors reported by the plugin.
-func (in *instance) scrubResult(e *provider.Error) *provider.Error {
-	return scrubProviderError(e, in.secretsNow())
-}

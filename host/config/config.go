@@ -136,6 +136,13 @@ type Provider struct {
 	// Config holds the config map with null entries dropped and numbers and
 	// bools converted to strings. Never nil. Values may be secrets.
 	Config map[string]string
+	// Schemes, when not empty, are the reference schemes (lower-case,
+	// without "://") the block declares its plugin handles (schemes =
+	// ["op"]): the host then routes to it without starting it first, so a
+	// call starts only the providers its references use, and refuses a
+	// plugin that handles other schemes. Empty: the host starts the plugin
+	// to learn them.
+	Schemes []string
 	// Pos is "file:line:col" of the provider block.
 	Pos string
 	// Dir is the directory relative paths in Config resolve against: the
@@ -273,6 +280,7 @@ type providerSchema struct {
 	Enabled       *hcl.Attribute `hcl:"enabled,optional"`
 	ConfigFromEnv *hcl.Attribute `hcl:"config_from_env,optional"`
 	Config        *hcl.Attribute `hcl:"config,optional"`
+	Schemes       *hcl.Attribute `hcl:"schemes,optional"`
 }
 
 func decodeStructure(body hcl.Body) (*fileSchema, hcl.Diagnostics) {
@@ -466,7 +474,54 @@ func (l *loader) provider(ps *providerSchema) *provider {
 	if ok {
 		p.ConfigFromEnv = b
 	}
+	p.Schemes = l.schemes(ps.Schemes)
 	return p
+}
+
+var schemePattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*$`)
+
+// schemes evaluates a provider's schemes attribute: a non-empty list of
+// distinct reference schemes (RFC 3986 syntax, without "://"), returned
+// lower-cased. Not a place for env() or file(): a scheme is no secret, and
+// a list that depends on the environment would route by it.
+func (l *loader) schemes(attr *hcl.Attribute) []string {
+	v, sensitive, ok := l.eval(attr)
+	if !ok {
+		return nil
+	}
+	if sensitive {
+		l.errorf(attr.Expr.Range(), "Invalid schemes", "The schemes of a provider must be written out, not read with env() or file().")
+		return nil
+	}
+	v, err := convert.Convert(v, cty.List(cty.String))
+	if err != nil || v.IsNull() || !v.IsWhollyKnown() {
+		l.errorf(attr.Expr.Range(), "Invalid schemes", `The schemes attribute must be a list of scheme names, like schemes = ["op"].`)
+		return nil
+	}
+	var out []string
+	for _, e := range v.AsValueSlice() {
+		if e.IsNull() {
+			l.errorf(attr.Expr.Range(), "Invalid schemes", "A scheme must not be null.")
+			return nil
+		}
+		sc := e.AsString()
+		if !schemePattern.MatchString(sc) {
+			l.errorf(attr.Expr.Range(), "Invalid schemes",
+				"%q is not a scheme: a scheme starts with a letter and holds only letters, digits, '+', '-' and '.', without \"://\" (\"op\" for op://… references).", sc)
+			return nil
+		}
+		sc = strings.ToLower(sc)
+		if slices.Contains(out, sc) {
+			l.errorf(attr.Expr.Range(), "Invalid schemes", "The scheme %q is listed twice.", sc)
+			return nil
+		}
+		out = append(out, sc)
+	}
+	if len(out) == 0 {
+		l.errorf(attr.Expr.Range(), "Invalid schemes", "The schemes list is empty; remove the attribute to let the plugin say which schemes it handles.")
+		return nil
+	}
+	return out
 }
 
 // checkPlugin returns why a plugin name is not acceptable, or "". A plugin

@@ -386,7 +386,8 @@ func TestBuiltinDefault(t *testing.T) {
 		Providers: []Provider{{
 			Name: "onepassword-sa", Plugin: "onepassword-sa", Select: "1password",
 			ConfigFromEnv: true, Config: map[string]string{},
-			Pos: cfg.Providers[0].Pos,
+			Schemes: []string{"op"},
+			Pos:     cfg.Providers[0].Pos,
 		}},
 	}
 	if !reflect.DeepEqual(cfg, want) {
