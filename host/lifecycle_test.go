@@ -63,7 +63,8 @@ func starts(buf *syncbuf.Buffer, name string) int {
 
 // TestValidateStartsARejectedPluginOnce: a provider whose configuration is
 // rejected is validated with the process that was started (described, then
-// refused by Configure), not with a second one.
+// refused by Configure), not with a second one; also when its schemes were
+// asked first, as `secrethost validate` does.
 func TestValidateStartsARejectedPluginOnce(t *testing.T) {
 	h, buf := countingHost(t, config.Provider{Name: "test", Config: map[string]string{"fail": "1"}})
 	got, err := h.Validate(ctx(t), []string{"test://a", "test://b"})
@@ -75,6 +76,21 @@ func TestValidateStartsARejectedPluginOnce(t *testing.T) {
 	}
 	if n := starts(buf, "test"); n != 1 {
 		t.Fatalf("Validate started the plugin %d times, want 1", n)
+	}
+
+	h, buf = countingHost(t, config.Provider{Name: "test", Config: map[string]string{"fail": "1"}})
+	if s, err := h.DescribedSchemes(ctx(t)); err != nil || !slices.Equal(s, []string{"test"}) {
+		t.Fatalf("DescribedSchemes = %q, %v", s, err)
+	}
+	got, err = h.Validate(ctx(t), []string{"test://a", "test://b"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].Err != nil || got[1].Err != nil {
+		t.Fatalf("verdicts: %+v", got)
+	}
+	if n := starts(buf, "test"); n != 1 {
+		t.Fatalf("DescribedSchemes and Validate started the plugin %d times, want 1", n)
 	}
 }
 

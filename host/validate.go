@@ -27,6 +27,28 @@ func (h *Host) Schemes(ctx context.Context) ([]string, error) {
 	return out, nil
 }
 
+// DescribedSchemes returns the reference schemes (without "://") Validate
+// routes by, sorted, without configuring any provider, so it needs no
+// credentials: a provider block's declared schemes (not started for this),
+// else its plugin's self-description. That plugin process is kept,
+// described, and the Validate or Resolve that follows goes on with it: a
+// provider starts once for `secrethost validate`.
+func (h *Host) DescribedSchemes(ctx context.Context) ([]string, error) {
+	if err := h.usable(); err != nil {
+		return nil, err
+	}
+	m, err := h.schemeMap(ctx, needDescribed)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(m))
+	for s := range m {
+		out = append(out, s)
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
 // Validate checks references offline: each goes to the provider that
 // declared its scheme, whose Validate must not touch the network. It returns
 // one result per reference, in order (duplicates included); a reference with
