@@ -100,8 +100,11 @@ type instance struct {
 type advance struct {
 	need     need
 	done     chan struct{}
-	err      error
-	rejected bool // the step ended in stateRejected (err says why)
+	err error
+	// refused: Configure refused the configuration (invalid_config); err
+	// says why. The process is kept, in stateRejected, when the step was
+	// for Validate.
+	refused bool
 	// retire is a rejected process this step replaces.
 	retire *process
 }
@@ -171,11 +174,13 @@ func (in *instance) ready(ctx context.Context, n need) (*process, error) {
 		case <-ctx.Done():
 			return nil, in.errorf("starting the plugin: %s: %w", endedBy(ctx.Err()), ctx.Err())
 		}
-		if a.err != nil && !(a.rejected && n == needValidate) {
+		if a.err != nil && !(a.refused && n == needValidate) {
 			return nil, a.err
 		}
 		// Further along now (or stopped again already, by Close or a
-		// probe): look once more.
+		// probe; or a step for Resolve was refused its configuration, and
+		// Validate needs a step of its own that keeps the process): look
+		// once more.
 	}
 }
 
@@ -196,7 +201,7 @@ func (in *instance) run(ctx context.Context, a *advance) {
 	if p == nil {
 		p, err = in.describe(ctx)
 	}
-	next, why := stateDescribed, error(nil)
+	next, why, refused := stateDescribed, error(nil), false
 	if err == nil && a.need != needDescribed && p.state == stateDescribed {
 		var warnings []string
 		if warnings, err = in.configure(ctx, p, true); err != nil {
@@ -209,8 +214,12 @@ func (in *instance) run(ctx context.Context, a *advance) {
 				in.log.Warn(w)
 			}
 			in.log.Debug("plugin started", "pid", p.Pid(), "plugin_version", p.info.Version, "schemes", p.info.Schemes)
-		case errors.Is(err, provider.ErrInvalidConfig) && a.need == needValidate:
+		case !errors.Is(err, provider.ErrInvalidConfig):
+		case a.need != needValidate:
+			refused = true
+		default:
 			// Kept for Validate, which needs no configuration.
+			refused = true
 			in.log.Debug("configuration rejected; the described plugin serves Validate only", "error", err)
 			next, why = stateRejected, err
 		}
@@ -227,7 +236,7 @@ func (in *instance) run(ctx context.Context, a *advance) {
 	case err != nil && next != stateRejected:
 		drop = p
 	default:
-		if p.state != next {
+		if p.state == stateDescribed {
 			p.state, p.rejected = next, why
 		}
 	}
@@ -236,7 +245,7 @@ func (in *instance) run(ctx context.Context, a *advance) {
 	} else if drop == nil && p != nil {
 		in.proc = p
 	}
-	a.err, a.rejected = err, next == stateRejected
+	a.err, a.refused = err, refused
 	in.step = nil
 	in.mu.Unlock()
 	if drop != nil {

@@ -2,10 +2,12 @@ package host_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/hashicorp/go-hclog"
@@ -13,6 +15,7 @@ import (
 	"github.com/secrethost/secrethost/host"
 	"github.com/secrethost/secrethost/host/config"
 	"github.com/secrethost/secrethost/internal/syncbuf"
+	"github.com/secrethost/secrethost/shared/provider"
 )
 
 // countingHost is a Host for providers whose log goes to a buffer as well
@@ -177,5 +180,43 @@ func TestDescribedPluginIsConfiguredLater(t *testing.T) {
 	}
 	if n := starts(buf, "test"); n != 1 {
 		t.Fatalf("SensitiveEnv then Resolve started the plugin %d times, want 1", n)
+	}
+}
+
+// TestValidateAndResolveTogetherWithRejectedConfiguration: while Resolve
+// keeps failing on a refused configuration, concurrent Validate calls still
+// get their verdicts, and no process is left running afterwards.
+func TestValidateAndResolveTogetherWithRejectedConfiguration(t *testing.T) {
+	h := newHost(t, config.Provider{Name: "test", Config: map[string]string{"fail": "1"}})
+	var wg sync.WaitGroup
+	errs := make(chan error, 16)
+	for range 4 {
+		wg.Add(2)
+		go func() {
+			defer wg.Done()
+			got, err := h.Validate(ctx(t), []string{"test://a"})
+			if err == nil && (len(got) != 1 || got[0].Err != nil) {
+				err = fmt.Errorf("verdicts %+v", got)
+			}
+			if err != nil {
+				errs <- fmt.Errorf("Validate: %w", err)
+			}
+		}()
+		go func() {
+			defer wg.Done()
+			if _, err := h.GetSecret(ctx(t), "test://a"); !errors.Is(err, provider.ErrInvalidConfig) {
+				errs <- fmt.Errorf("GetSecret: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	for _, pid := range childPids(t) {
+		if b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid)); alive(pid) && strings.Contains(string(b), "/test") {
+			t.Errorf("plugin %d still running", pid)
+		}
 	}
 }
