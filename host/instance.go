@@ -98,9 +98,9 @@ type instance struct {
 // advance is one move of the lifecycle towards need, shared by the callers
 // waiting for it; err and rejected are set before done is closed.
 type advance struct {
-	need     need
-	done     chan struct{}
-	err error
+	need need
+	done chan struct{}
+	err  error
 	// refused: Configure refused the configuration (invalid_config); err
 	// says why. The process is kept, in stateRejected, when the step was
 	// for Validate.
