@@ -8,7 +8,10 @@
 //	values, err := h.ResolveSecretReferences(ctx, deployConfig.ExternalSecrets)
 //
 // Plugins start on first use, one process per provider, reused across calls
-// and restarted once if they crash. Every call is all or nothing: a failed
+// and restarted once if they crash. Each provider's process goes through
+// one lifecycle (instance.go: stopped, described, configured, or rejected
+// for Validate only); a provider block that declares its schemes starts
+// only when a call has references of them. Every call is all or nothing: a failed
 // reference fails the call with an error that names every failure, and no
 // value is returned.
 package host

@@ -96,7 +96,7 @@ type instance struct {
 }
 
 // advance is one move of the lifecycle towards need, shared by the callers
-// waiting for it; err and rejected are set before done is closed.
+// waiting for it; err and refused are set before done is closed.
 type advance struct {
 	need need
 	done chan struct{}

@@ -22,10 +22,10 @@ import (
 // token the configuration reads with env("ANY_NAME")) or the content of a
 // SecretFile attribute's file (a token file). Names only.
 //
-// Schemas come from the providers' plugins: those started before are not
-// asked again; the others are started just far enough to describe
-// themselves (not configured) and stopped again. The error names the
-// provider that could not be asked.
+// Schemas come from the providers' plugins: those running are not asked
+// again; the others are started just far enough to describe themselves
+// (not configured), and a later call that needs them configured goes on
+// with that process. The error names the provider that could not be asked.
 func (h *Host) SensitiveEnv(ctx context.Context, environ []string) ([]string, error) {
 	names, values, err := h.credentials(ctx)
 	if err != nil {
