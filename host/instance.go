@@ -72,7 +72,7 @@ func (s state) serves(n need) bool {
 
 // instance is one configured provider and, once started, its process.
 type instance struct {
-	spec config.Provider
+	spec config.ProviderBlock
 	pin  []byte
 	host *Host
 	log  hclog.Logger

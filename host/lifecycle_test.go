@@ -21,7 +21,7 @@ import (
 // countingHost is a Host for providers whose log goes to a buffer as well
 // as to the test log, so that a test can count plugin starts: go-plugin
 // logs "waiting for RPC address" once per process it starts.
-func countingHost(t *testing.T, providers ...config.Provider) (*host.Host, *syncbuf.Buffer) {
+func countingHost(t *testing.T, providers ...config.ProviderBlock) (*host.Host, *syncbuf.Buffer) {
 	t.Helper()
 	for i := range providers {
 		if providers[i].Plugin == "" {
@@ -69,7 +69,7 @@ func starts(buf *syncbuf.Buffer, name string) int {
 // refused by Configure), not with a second one; also when its schemes were
 // asked first, as `secrethost validate` does.
 func TestValidateStartsARejectedPluginOnce(t *testing.T) {
-	h, buf := countingHost(t, config.Provider{Name: "test", Config: map[string]string{"fail": "1"}})
+	h, buf := countingHost(t, config.ProviderBlock{Name: "test", Config: map[string]string{"fail": "1"}})
 	got, err := h.Validate(ctx(t), []string{"test://a", "test://b"})
 	if err != nil {
 		t.Fatal(err)
@@ -81,7 +81,7 @@ func TestValidateStartsARejectedPluginOnce(t *testing.T) {
 		t.Fatalf("Validate started the plugin %d times, want 1", n)
 	}
 
-	h, buf = countingHost(t, config.Provider{Name: "test", Config: map[string]string{"fail": "1"}})
+	h, buf = countingHost(t, config.ProviderBlock{Name: "test", Config: map[string]string{"fail": "1"}})
 	if s, err := h.DescribedSchemes(ctx(t)); err != nil || !slices.Equal(s, []string{"test"}) {
 		t.Fatalf("DescribedSchemes = %q, %v", s, err)
 	}
@@ -153,7 +153,7 @@ provider "file" {
 // TestDeclaredSchemesMustMatchThePlugin: a plugin that handles other
 // schemes than its block declares is refused, naming both lists.
 func TestDeclaredSchemesMustMatchThePlugin(t *testing.T) {
-	h := newHost(t, config.Provider{Name: "test", Schemes: []string{"test", "vault"}})
+	h := newHost(t, config.ProviderBlock{Name: "test", Schemes: []string{"test", "vault"}})
 	_, err := h.GetSecret(ctx(t), "vault://x")
 	var cerr *host.ConfigError
 	if !errors.As(err, &cerr) {
@@ -171,7 +171,7 @@ func TestDeclaredSchemesMustMatchThePlugin(t *testing.T) {
 // Resolve that follows configures that same process instead of starting
 // another.
 func TestDescribedPluginIsConfiguredLater(t *testing.T) {
-	h, buf := countingHost(t, config.Provider{Name: "test", Config: map[string]string{"TEST_TOKEN": "tok-value-1"}})
+	h, buf := countingHost(t, config.ProviderBlock{Name: "test", Config: map[string]string{"TEST_TOKEN": "tok-value-1"}})
 	if _, err := h.SensitiveEnv(ctx(t), []string{"COPY=tok-value-1"}); err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +187,7 @@ func TestDescribedPluginIsConfiguredLater(t *testing.T) {
 // keeps failing on a refused configuration, concurrent Validate calls still
 // get their verdicts, and no process is left running afterwards.
 func TestValidateAndResolveTogetherWithRejectedConfiguration(t *testing.T) {
-	h := newHost(t, config.Provider{Name: "test", Config: map[string]string{"fail": "1"}})
+	h := newHost(t, config.ProviderBlock{Name: "test", Config: map[string]string{"fail": "1"}})
 	var wg sync.WaitGroup
 	errs := make(chan error, 16)
 	for range 4 {

@@ -67,7 +67,7 @@ func secretForms(values ...string) []string {
 }
 
 // staticSecrets lists what this provider's configuration holds that came
-// from env() or file() (see config.Provider.Secret and SecretConfig), and
+// from env() or file() (see config.ProviderBlock.Secret and SecretConfig), and
 // the plugin paths derived from a plugin or plugin_dir read that way: known
 // before the plugin starts, scrubbed from everything the host reports about
 // it. Raw values; secretForms expands them.

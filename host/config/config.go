@@ -23,7 +23,7 @@
 // trimspace, lower, upper and coalesce. Values obtained through env() and
 // file() are treated as secrets, whatever attribute they set: no error
 // produced by this package contains them, and Config.Secret,
-// Provider.Secret and Provider.SecretConfig tell the host which attributes
+// ProviderBlock.Secret and ProviderBlock.SecretConfig tell the host which attributes
 // hold such values, so that it keeps them out of its own messages too.
 //
 // The configuration file comes from --config (Resolve's flagPath) or
@@ -100,7 +100,7 @@ type Config struct {
 	LogLevel string
 	// Providers are the active providers (enabled and, if the file has a
 	// top-level select, selected), in file order. Never empty.
-	Providers []Provider
+	Providers []ProviderBlock
 	// Secret names the top-level attributes (plugin_dir, log_level, select)
 	// whose value was computed from env() or file(). Such a value is a
 	// secret: it must never appear in a message (see IsSecret).
@@ -124,8 +124,9 @@ func (c *Config) Describe() string {
 	return s
 }
 
-// Provider is one active provider block.
-type Provider struct {
+// ProviderBlock is one active provider block of the configuration (not
+// provider.Provider, the interface a plugin implements).
+type ProviderBlock struct {
 	Name   string // the block label; unique
 	Plugin string // binary name inside PluginDir (or an absolute path); never contains ".."
 	SHA256 string // lowercase hex, or "" when not pinned
@@ -166,7 +167,7 @@ type Provider struct {
 // IsSecret reports whether the block attribute name (plugin, sha256,
 // select, enabled, config_from_env, or config for the map's keys) got its
 // value from env() or file().
-func (p *Provider) IsSecret(name string) bool { return slices.Contains(p.Secret, name) }
+func (p *ProviderBlock) IsSecret(name string) bool { return slices.Contains(p.Secret, name) }
 
 // Locate finds the configuration file: the --config flag value if not
 // empty, else $SECRETHOST_CONFIG if not empty. Otherwise it reports
@@ -321,7 +322,7 @@ func parse(src []byte, filename, source, baseDir string, lookupEnv func(string) 
 
 // provider is a provider block after evaluation, before selection.
 type provider struct {
-	Provider
+	ProviderBlock
 	enabled bool
 	schema  *providerSchema
 }
@@ -392,8 +393,8 @@ func (l *loader) build(raw *fileSchema, filename, source, baseDir string) (*Conf
 	// config is evaluated for active providers only, so that a provider not
 	// in use may read variables that are not set.
 	for _, p := range active {
-		p.Config = l.configMap(&p.Provider, p.schema.Config)
-		cfg.Providers = append(cfg.Providers, p.Provider)
+		p.Config = l.configMap(&p.ProviderBlock, p.schema.Config)
+		cfg.Providers = append(cfg.Providers, p.ProviderBlock)
 	}
 	if l.diags.HasErrors() {
 		return nil, nil
@@ -407,7 +408,7 @@ const maxNameLen = 64
 
 func (l *loader) provider(ps *providerSchema) *provider {
 	p := &provider{
-		Provider: Provider{
+		ProviderBlock: ProviderBlock{
 			Name:   ps.Name,
 			Plugin: ps.Name,
 			Select: ps.Name,
@@ -614,7 +615,7 @@ func (l *loader) boolean(attr *hcl.Attribute) (b, ok, sensitive bool) {
 
 // configMap evaluates a provider's config attribute, and records in p which
 // keys and values came from env() or file().
-func (l *loader) configMap(p *Provider, attr *hcl.Attribute) map[string]string {
+func (l *loader) configMap(p *ProviderBlock, attr *hcl.Attribute) map[string]string {
 	out := map[string]string{}
 	if attr == nil {
 		return out
