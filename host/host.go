@@ -103,7 +103,7 @@ func Open(configPath string, opts ...Option) (*Host, error) {
 			cfg.Origin = "host.Open"
 		}
 	} else {
-		cfg, err = config.Resolve("", o.lookupEnv)
+		cfg, err = config.FindAndLoad("", o.lookupEnv)
 	}
 	if err != nil {
 		return nil, err

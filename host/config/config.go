@@ -26,13 +26,13 @@
 // ProviderBlock.Secret and ProviderBlock.SecretConfig tell the host which attributes
 // hold such values, so that it keeps them out of its own messages too.
 //
-// The configuration file comes from --config (Resolve's flagPath) or
+// The configuration file comes from --config (FindAndLoad's flagPath) or
 // $SECRETHOST_CONFIG; otherwise the built-in default is used. The working
 // directory is never searched. A file that its group or others may write,
 // or that is owned by another user than root or the current one, is refused
 // (ErrUntrustedFile), as is one below a directory like that.
 //
-// Load, LoadDefault and Resolve return *Error for a file that is invalid
+// Load, LoadDefault and FindAndLoad return *Error for a file that is invalid
 // (each problem with "file:line:col" and a source snippet) and
 // *SelectionError when the file is valid but the environment selects no
 // usable provider.
@@ -73,7 +73,7 @@ const (
 	// configuration file when --config is not given.
 	EnvConfigPath = "SECRETHOST_CONFIG"
 	// OriginFlag is Config.Origin for a file named by the --config flag
-	// (the flagPath of Resolve).
+	// (the flagPath of FindAndLoad).
 	OriginFlag = "--config"
 )
 
@@ -190,11 +190,11 @@ func locate(flagPath string, lookupEnv func(string) (string, bool)) (path, origi
 	return "", "", true
 }
 
-// Resolve locates the configuration (see Locate) and loads it. A file named
+// FindAndLoad locates the configuration (see Locate) and loads it. A file named
 // by --config or SECRETHOST_CONFIG that does not exist is an error, and so
 // is one that others may change (see Load).
 // A nil lookupEnv means os.LookupEnv.
-func Resolve(flagPath string, lookupEnv func(string) (string, bool)) (*Config, error) {
+func FindAndLoad(flagPath string, lookupEnv func(string) (string, bool)) (*Config, error) {
 	lookupEnv = orOS(lookupEnv)
 	path, origin, builtin := locate(flagPath, lookupEnv)
 	if builtin {
