@@ -14,7 +14,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/secrethost/secrethost/host/catalog"
+	"github.com/secrethost/secrethost/host/plugindir"
 	"github.com/secrethost/secrethost/shared/provider"
 )
 
@@ -329,11 +329,11 @@ func (r *diagRun) check(ctx context.Context) fact {
 func (in *instance) locateFix(err error) string {
 	dir := in.host.ShownPluginDir()
 	switch {
-	case errors.Is(err, catalog.ErrNotFound):
+	case errors.Is(err, plugindir.ErrNotFound):
 		return fmt.Sprintf("install the plugin binary as %s/%s (make build puts plugins in bin/plugins), or point plugin_dir in the configuration at the directory that holds it", dir, in.shownPlugin())
-	case errors.Is(err, catalog.ErrUnsafe):
+	case errors.Is(err, plugindir.ErrUnsafe):
 		return "make the plugin a regular, executable file that only root or the user running secrethost may replace, in a directory only they may write; the detail names the path and the command to run"
-	case errors.Is(err, catalog.ErrOutsideDir):
+	case errors.Is(err, plugindir.ErrOutsideDir):
 		return fmt.Sprintf("plugins must live inside the plugin directory %s; set plugin to a file name in it (provider block at %s)", dir, in.spec.Pos)
 	default:
 		return fmt.Sprintf("check that the plugin directory %s exists and is readable", dir)

@@ -29,8 +29,8 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
-	"github.com/secrethost/secrethost/host/catalog"
 	"github.com/secrethost/secrethost/host/config"
+	"github.com/secrethost/secrethost/host/plugindir"
 	"github.com/secrethost/secrethost/internal/harden"
 	"github.com/secrethost/secrethost/shared/launch"
 	"github.com/secrethost/secrethost/shared/provider"
@@ -124,7 +124,7 @@ func New(cfg *config.Config, opts ...Option) (*Host, error) {
 		h.pluginDirSecret = cfg.PluginDir != "" && cfg.IsSecret("plugin_dir")
 	}
 	if h.pluginDir == "" {
-		dir, err := catalog.DefaultDir()
+		dir, err := plugindir.DefaultDir()
 		if err != nil {
 			return nil, err
 		}
@@ -140,7 +140,7 @@ func New(cfg *config.Config, opts ...Option) (*Host, error) {
 		pin, err := launch.ParsePin(p.SHA256)
 		if err != nil {
 			if p.IsSecret("sha256") {
-				err = fmt.Errorf("%w: the value of sha256, read with env() or file(), is not 64 hex digits (not shown)", catalog.ErrBadPin)
+				err = fmt.Errorf("%w: the value of sha256, read with env() or file(), is not 64 hex digits (not shown)", plugindir.ErrBadPin)
 			}
 			return nil, fmt.Errorf("provider %q (%s): %w", p.Name, p.Pos, err)
 		}

@@ -14,8 +14,8 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
-	"github.com/secrethost/secrethost/host/catalog"
 	"github.com/secrethost/secrethost/host/config"
+	"github.com/secrethost/secrethost/host/plugindir"
 	"github.com/secrethost/secrethost/shared/launch"
 	"github.com/secrethost/secrethost/shared/plugin"
 	"github.com/secrethost/secrethost/shared/provider"
@@ -364,7 +364,7 @@ func (in *instance) configureError(err error) error {
 // locate finds the plugin binary; when plugin or plugin_dir was read with
 // env() or file(), its errors name no path derived from them.
 func (in *instance) locate() (string, error) {
-	return catalog.LocateSecret(in.host.pluginDir, in.spec.Plugin, in.host.pluginDirSecret, in.spec.IsSecret("plugin"))
+	return plugindir.LocateSecret(in.host.pluginDir, in.spec.Plugin, in.host.pluginDirSecret, in.spec.IsSecret("plugin"))
 }
 
 // shownPlugin is the plugin name for a message.

@@ -17,8 +17,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/secrethost/secrethost/host"
-	"github.com/secrethost/secrethost/host/catalog"
 	"github.com/secrethost/secrethost/host/config"
+	"github.com/secrethost/secrethost/host/plugindir"
 	"github.com/secrethost/secrethost/shared/launch"
 )
 
@@ -78,7 +78,7 @@ func TestHostRefusesReplaceablePlugin(t *testing.T) {
 			if statErr == nil {
 				t.Fatalf("the plugin ran although %s is replaceable", bad)
 			}
-			if !errors.Is(err, catalog.ErrUnsafe) {
+			if !errors.Is(err, plugindir.ErrUnsafe) {
 				t.Fatalf("want ErrUnsafe, got %v", err)
 			}
 			for _, w := range []string{`provider "p"`, bad + " ", c.want + " " + bad} {

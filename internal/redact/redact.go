@@ -5,7 +5,7 @@
 //   - Mark and MinLen, for secrethost's own words: the host scrubs
 //     configured secrets (tokens, values read with env() or file(), the
 //     content of token files) out of errors, logs and diagnoses (host), the
-//     plugin-path errors (host/catalog) and the conformance kit looks for
+//     plugin-path errors (host/plugindir) and the conformance kit looks for
 //     leaks with the same threshold (shared/providertest). A false match
 //     there costs a word of an error message, so a short threshold is
 //     right, and the mark is part of message text that tests and users read.
