@@ -261,7 +261,7 @@ func (r *diagRun) starts(ctx context.Context) fact {
 }
 
 func (r *diagRun) protocol(ctx context.Context) fact {
-	info, err := r.proc.provider.GetInfo(ctx, provider.InfoRequest{})
+	info, err := r.proc.Provider.GetInfo(ctx, provider.InfoRequest{})
 	if err != nil {
 		r.d.add(StepProtocol, StatusFailed, "GetInfo: "+err.Error(), "the plugin does not answer GetInfo; reinstall it or report a bug to its author")
 		return 0
@@ -304,7 +304,7 @@ func (r *diagRun) configure(ctx context.Context) fact {
 
 func (r *diagRun) check(ctx context.Context) fact {
 	in, d := r.in, r.d
-	check, err := r.proc.provider.Check(ctx, provider.CheckRequest{})
+	check, err := r.proc.Provider.Check(ctx, provider.CheckRequest{})
 	if err != nil {
 		d.add(StepCheck, StatusFailed, err.Error(), in.checkFix(r.cfg))
 		return 0

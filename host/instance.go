@@ -113,9 +113,11 @@ type advance struct {
 // the host did to it.
 type process struct {
 	*launch.Process
-	// provider is Process.Provider behind the redaction layer: every call
-	// of the host goes through it.
-	provider provider.Provider
+	// Provider is the plugin's client behind the redaction layer: every
+	// call of the host goes through it. It shadows the embedded
+	// launch.Process.Provider on purpose, so that p.Provider is the safe
+	// one; only launch (below) reaches the raw client.
+	Provider provider.Provider
 	// info is the plugin's self-description, set when it is described.
 	info provider.InfoResponse
 	// state and rejected (why Configure refused) change under the
@@ -282,7 +284,7 @@ func (in *instance) describe(ctx context.Context) (*process, error) {
 	if err != nil {
 		return nil, in.errorf("%w", err)
 	}
-	info, err := p.provider.GetInfo(ctx, provider.InfoRequest{})
+	info, err := p.Provider.GetInfo(ctx, provider.InfoRequest{})
 	if err == nil {
 		err = in.checkInfo(info)
 	}
@@ -344,7 +346,7 @@ func (in *instance) configure(ctx context.Context, p *process, shared bool) ([]s
 	if shared {
 		in.secrets.Store(&secrets)
 	}
-	resp, err := p.provider.Configure(ctx, provider.ConfigureRequest{Config: cfg})
+	resp, err := p.Provider.Configure(ctx, provider.ConfigureRequest{Config: cfg})
 	return resp.Warnings, err
 }
 
@@ -391,7 +393,7 @@ func (in *instance) launch(ctx context.Context, path string) (*process, error) {
 	}
 	p := &process{Process: lp}
 	p.secrets.Store(&in.static)
-	p.provider = redacting(lp.Provider, p.secretsNow)
+	p.Provider = redacting(lp.Provider, p.secretsNow)
 	return p, nil
 }
 
@@ -399,7 +401,7 @@ func (in *instance) launch(ctx context.Context, path string) (*process, error) {
 func (in *instance) shutdown(proc *process) {
 	ctx, cancel := context.WithTimeout(context.Background(), launch.CloseTimeout)
 	defer cancel()
-	if err := proc.provider.Close(ctx); err != nil {
+	if err := proc.Provider.Close(ctx); err != nil {
 		in.log.Debug("plugin Close failed", "error", err)
 	}
 	proc.Kill()
@@ -482,7 +484,7 @@ func (in *instance) call(ctx context.Context, n need, method string, fn func(pro
 		if err != nil {
 			return err
 		}
-		err = fn(proc.provider)
+		err = fn(proc.Provider)
 		switch {
 		case err == nil:
 			return nil
@@ -555,7 +557,7 @@ func (in *instance) probe(proc *process) {
 		defer proc.probing.Store(false)
 		ctx, cancel := context.WithTimeout(context.Background(), in.host.probeTimeout)
 		defer cancel()
-		_, err := proc.provider.GetInfo(ctx, provider.InfoRequest{})
+		_, err := proc.Provider.GetInfo(ctx, provider.InfoRequest{})
 		switch {
 		case errors.Is(err, plugin.ErrPluginUnavailable):
 			// Gone already; the next call starts a fresh one.
