@@ -47,6 +47,11 @@ select = env("SECRET_PROVIDER", "")
 provider "onepassword-connect" {
   # plugin = "onepassword-connect" # binary name inside plugin_dir; default: the label
   select = "1password"
+  # The reference schemes the plugin handles: a call then starts only the
+  # providers whose schemes its references use (without this attribute the
+  # host starts the plugin to ask it), and a plugin that handles other
+  # schemes is refused.
+  schemes = ["op"]
   enabled = (env("SECRET_PROVIDER_CONNECT_HOST", "") != "" || env("OP_CONNECT_HOST", "") != ""
     || ((env("SECRET_PROVIDER_CONNECT_TOKEN", "") != "" || env("SECRET_PROVIDER_CONNECT_TOKEN_FILE", "") != "" || env("OP_CONNECT_TOKEN", "") != "")
   && env("SECRET_PROVIDER_ACCESS_TOKEN", "") == "" && env("SECRET_PROVIDER_ACCESS_TOKEN_FILE", "") == "" && env("OP_SERVICE_ACCOUNT_TOKEN", "") == ""))
@@ -72,6 +77,7 @@ provider "onepassword-connect" {
 # 1Password service account; used otherwise (exactly when Connect is not).
 provider "onepassword-sa" {
   select = "1password"
+  schemes = ["op"]
   enabled = !(env("SECRET_PROVIDER_CONNECT_HOST", "") != "" || env("OP_CONNECT_HOST", "") != ""
     || ((env("SECRET_PROVIDER_CONNECT_TOKEN", "") != "" || env("SECRET_PROVIDER_CONNECT_TOKEN_FILE", "") != "" || env("OP_CONNECT_TOKEN", "") != "")
   && env("SECRET_PROVIDER_ACCESS_TOKEN", "") == "" && env("SECRET_PROVIDER_ACCESS_TOKEN_FILE", "") == "" && env("OP_SERVICE_ACCOUNT_TOKEN", "") == ""))
@@ -82,5 +88,6 @@ provider "onepassword-sa" {
 # used with SECRET_PROVIDER=file (select defaults to the label).
 # provider "file" {
 #   plugin = "file"
+#   schemes = ["file"]
 #   config = { dir = "./secrets" }
 # }

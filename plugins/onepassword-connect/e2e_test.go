@@ -47,7 +47,7 @@ func pluginDir(t testing.TB) string {
 func newHost(t testing.TB, cfg map[string]string) (*host.Host, *syncbuf.Buffer) {
 	t.Helper()
 	sink := &syncbuf.Buffer{}
-	h, err := host.New(&config.Config{Source: "test", Providers: []config.Provider{{
+	h, err := host.New(&config.Config{Source: "test", Providers: []config.ProviderBlock{{
 		Name: pluginName, Plugin: pluginName, Pos: "test.hcl:1:1", Config: cfg,
 	}}}, host.WithPluginDir(pluginDir(t)),
 		host.WithLogger(hclog.New(&hclog.LoggerOptions{Level: hclog.Debug, Output: sink})))

@@ -140,7 +140,7 @@ func TestLoad(t *testing.T) {
 	}
 
 	sink := &syncbuf.Buffer{}
-	h, err := host.New(&config.Config{Source: "test", Providers: []config.Provider{{
+	h, err := host.New(&config.Config{Source: "test", Providers: []config.ProviderBlock{{
 		Name: pluginName, Plugin: pluginName, Pos: "load_test.go:1:1",
 		Config: cfg(srv.URL(), emulator.GeneratedToken),
 	}}}, host.WithPluginDir(dir),

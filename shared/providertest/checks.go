@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/secrethost/secrethost/internal/redact"
 	"github.com/secrethost/secrethost/shared/provider"
 )
 
@@ -88,7 +89,7 @@ func checkInfo(t testing.TB, s Suite) {
 	// Not a provider bug but a suite one, caught here because it would make
 	// the host send these references elsewhere.
 	for _, ref := range slices.Concat(s.Valid, s.Missing) {
-		if sc, ok := schemeOf(ref); !ok || !slices.Contains(info.Schemes, sc) {
+		if sc, ok := provider.SchemeOf(ref); !ok || !slices.Contains(info.Schemes, sc) {
 			t.Errorf("reference %q from Suite.Valid or Suite.Missing does not use a scheme from GetInfo.Schemes %q, so the host would never send it to this provider", ref, info.Schemes)
 		}
 	}
@@ -119,8 +120,9 @@ func checkConfigure(t testing.TB, s Suite) {
 }
 
 // minSecretLen is the shortest sensitive value the leak check looks for:
-// shorter ones would turn up in messages by coincidence.
-const minSecretLen = 4
+// shorter ones would turn up in messages by coincidence. It is the host's
+// threshold for scrubbing (internal/redact.MinLen).
+const minSecretLen = redact.MinLen
 
 // checkNoSecretsInErrors: no error or warning from Configure, Validate,
 // Resolve or Check contains a sensitive configuration value. Errors end up

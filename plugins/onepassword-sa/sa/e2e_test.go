@@ -179,7 +179,7 @@ func TestHostRejectsMalformedToken(t *testing.T) {
 	t.Parallel()
 	pluginBinary(t)
 	env := map[string]string{"OP_SERVICE_ACCOUNT_TOKEN": malformedToken, "SECRET_PROVIDER_CACHE_ENABLED": "true"}
-	h, err := host.New(&config.Config{Source: "test", Providers: []config.Provider{{
+	h, err := host.New(&config.Config{Source: "test", Providers: []config.ProviderBlock{{
 		Name: pluginName, Plugin: pluginName, Pos: "config.hcl:3:1", ConfigFromEnv: true,
 	}}}, host.WithPluginDir(testbin.PluginDir()), host.WithLogger(testLogger(t)),
 		host.WithLookupEnv(func(k string) (string, bool) { v, ok := env[k]; return v, ok }))
@@ -210,7 +210,7 @@ func TestHostValidatesOffline(t *testing.T) {
 	t.Parallel()
 	sa.SkipIfReachable(t, "my.1password.com")
 	pluginBinary(t)
-	h, err := host.New(&config.Config{Source: "test", Providers: []config.Provider{{
+	h, err := host.New(&config.Config{Source: "test", Providers: []config.ProviderBlock{{
 		Name: pluginName, Plugin: pluginName, Pos: "config.hcl:3:1",
 		Config: map[string]string{sa.AttrToken: sa.WellFormedFakeToken("my.1password.com")},
 	}}}, host.WithPluginDir(testbin.PluginDir()), host.WithLogger(testLogger(t)))
