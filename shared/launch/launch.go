@@ -40,7 +40,7 @@ var ErrStart = errors.New("plugin failed to start")
 // Spec says what to launch.
 type Spec struct {
 	Name         string // provider instance name, for logs and errors
-	Path         string // absolute path, already checked by package catalog
+	Path         string // absolute path, already checked by Locate
 	SHA256       []byte // optional pin
 	LogLevel     hclog.Level
 	StartTimeout time.Duration

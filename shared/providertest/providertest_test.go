@@ -64,7 +64,7 @@ func TestSuiteValidate(t *testing.T) {
 	}
 }
 
-// TestBinaryRefusesUnsafeFile: Binary applies the host's catalog rules,
+// TestBinaryRefusesUnsafeFile: Binary applies the host's trust rules (shared/launch),
 // so a binary the host would not run fails the check that launches it.
 func TestBinaryRefusesUnsafeFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "plugin")
