@@ -210,6 +210,8 @@ func (in *instance) launch(ctx context.Context, path string) (*launch.Process, e
 		SHA256:   in.pin,
 		LogLevel: in.host.log.GetLevel(),
 		Logger:   in.log,
+		// Only for a plugin whose schema says it uses the network.
+		NetworkEnv: in.host.net.env,
 	})
 }
 

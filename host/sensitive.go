@@ -85,6 +85,9 @@ func (h *Host) credentials(ctx context.Context) (names, values map[string]bool, 
 		for _, v := range credentialValues(info, cfg) {
 			values[v] = true
 		}
+		for _, v := range h.networkSecrets(info.UsesNetwork) {
+			values[v] = true // a proxy URL's user:password@
+		}
 	}
 	return names, values, nil
 }
