@@ -76,7 +76,7 @@ func (p *Provider) Configure(_ context.Context, req provider.ConfigureRequest) (
 	p.s, p.pol = s, pol
 	p.mu.Unlock()
 	p.log.Debug("configured", "host", s.host, "token_from", s.tokenFrom, "request_timeout", s.timeout.String(),
-		"max_concurrency", s.concurrent, "max_retries", s.retries)
+		"max_concurrency", s.concurrent, "max_retries", s.retries, "ca_file", s.caFile)
 	return provider.ConfigureResponse{Warnings: warnings}, nil
 }
 
