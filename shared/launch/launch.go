@@ -94,9 +94,14 @@ func Start(ctx context.Context, spec Spec) (*Process, error) {
 		execPath = v.execPath
 	}
 
-	p, err := startOnce(spec, execPath, nil, logger)
-	if err != nil || len(spec.NetworkEnv) == 0 {
-		return p, err
+	if len(spec.NetworkEnv) == 0 {
+		return startOnce(spec, execPath, nil, logger)
+	}
+	// The probe's exit is no news: go-plugin's info lines about it go to
+	// debug.
+	p, err := startOnce(spec, execPath, nil, demoted{logger})
+	if err != nil {
+		return nil, err
 	}
 	// The plugin's schema says whether it may have the network settings;
 	// only a running plugin can tell. A plugin that does not answer is
@@ -119,6 +124,18 @@ func Start(ctx context.Context, spec Spec) (*Process, error) {
 		p.NetworkEnv = true
 	}
 	return p, err
+}
+
+// demoted logs info lines at debug.
+type demoted struct{ hclog.Logger }
+
+func (d demoted) Info(msg string, args ...any) { d.Logger.Debug(msg, args...) }
+
+func (d demoted) Log(level hclog.Level, msg string, args ...any) {
+	if level == hclog.Info {
+		level = hclog.Debug
+	}
+	d.Logger.Log(level, msg, args...)
 }
 
 // startOnce starts one process of the plugin, with extra in its
