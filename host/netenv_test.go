@@ -1,6 +1,8 @@
 package host_test
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -196,5 +198,31 @@ func TestProxyCredentialsAreSensitive(t *testing.T) {
 	other := netHost(t, "test", env, &logs)
 	if names, err := other.SensitiveEnv(ctx(t), environ); err != nil || len(names) != 0 {
 		t.Errorf("SensitiveEnv without a network plugin = %v, %v; want none", names, err)
+	}
+}
+
+// TestPinnedNetworkPluginGetsNetworkSettings: a pinned plugin runs from a
+// sealed copy; its second start (with the network settings) runs the same
+// copy, and gets them.
+func TestPinnedNetworkPluginGetsNetworkSettings(t *testing.T) {
+	dir := networkPluginDir(t)
+	bin, err := os.ReadFile(filepath.Join(dir, "test-network"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(bin)
+	env := map[string]string{"HTTPS_PROXY": "http://proxy.internal:3128"}
+	var logs syncbuf.Buffer
+	h, err := host.New(&config.Config{Source: "test", Providers: []config.Provider{{
+		Name: "test-network", Plugin: "test-network", Pos: "test.hcl:1:1", SHA256: hex.EncodeToString(sum[:]),
+	}}}, host.WithPluginDir(dir),
+		host.WithLookupEnv(func(k string) (string, bool) { v, ok := env[k]; return v, ok }),
+		host.WithLogger(hclog.New(&hclog.LoggerOptions{Level: hclog.Trace, Output: &logs})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer h.Close()
+	if got := pluginEnv(t, h); got["HTTPS_PROXY"] != env["HTTPS_PROXY"] {
+		t.Errorf("pinned network plugin: HTTPS_PROXY = %q\n%s", got["HTTPS_PROXY"], logs.String())
 	}
 }
