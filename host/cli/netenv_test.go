@@ -3,7 +3,12 @@
 package cli
 
 import (
+	"encoding/base64"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -46,5 +51,57 @@ func TestRunWithholdsProxyCredentials(t *testing.T) {
 	r.expect(t, 0)
 	if got["HTTPS_PROXY"] != credURL || got["PROXY_PASSWORD"] != pass {
 		t.Errorf("--keep-provider-env: the command sees HTTPS_PROXY %v, PROXY_PASSWORD %v", got["HTTPS_PROXY"], got["PROXY_PASSWORD"])
+	}
+}
+
+// TestE2EResolveThroughProxy: bin/secrethost passes its own HTTP_PROXY (the
+// process environment, in doco-cd mode) to the Connect plugin, which
+// reaches a host name only the proxy knows, with the proxy's credentials;
+// the proxy forwards to the emulator on 127.0.0.1 and nowhere else.
+func TestE2EResolveThroughProxy(t *testing.T) {
+	f := newFixture(t)
+	const pass = "pr0xy-cli-pa55"
+	target := strings.TrimPrefix(f.srv.URL(), "http://")
+	var forwarded atomic.Int64
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Proxy-Authorization") != "Basic "+base64.StdEncoding.EncodeToString([]byte("deploy:"+pass)) {
+			http.Error(w, "proxy credentials required", http.StatusProxyAuthRequired)
+			return
+		}
+		if r.Host != "connect.internal:8080" || r.URL.Host != "connect.internal:8080" {
+			http.Error(w, "only connect.internal:8080", http.StatusBadGateway)
+			return
+		}
+		forwarded.Add(1)
+		out := r.Clone(r.Context())
+		out.RequestURI, out.URL.Scheme, out.URL.Host = "", "http", target
+		out.Header.Del("Proxy-Authorization")
+		resp, err := http.DefaultTransport.RoundTrip(out)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer resp.Body.Close()
+		for k, v := range resp.Header {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(resp.StatusCode)
+		io.Copy(w, resp.Body)
+	}))
+	defer proxy.Close()
+	f.env["SECRET_PROVIDER_CONNECT_HOST"] = "http://connect.internal:8080"
+	proxyURL := "http://deploy:" + pass + "@" + strings.TrimPrefix(proxy.URL, "http://")
+
+	r := f.run(t, "", []string{"HTTP_PROXY=" + proxyURL, "FOO=bar"}, "--log-level", "trace", "--config", "op.hcl",
+		"resolve", "DB=op://Demo/Postgres/password")
+	r.expect(t, 0)
+	if !strings.Contains(r.stdout, "pg-s3cret-9f2c") {
+		t.Errorf("stdout: %s", r.stdout)
+	}
+	if forwarded.Load() == 0 {
+		t.Error("the proxy forwarded nothing")
+	}
+	if strings.Contains(r.stderr, pass) {
+		t.Errorf("stderr at trace level shows the proxy password:\n%s", r.stderr)
 	}
 }
