@@ -105,7 +105,7 @@ func TestNetworkSettingsReachOnlyNetworkPlugins(t *testing.T) {
 			t.Errorf("network plugin got %s, which is not a network setting", name)
 		}
 	}
-	if !strings.Contains(logs.String(), "starting it again with the network settings") {
+	if !strings.Contains(logs.String(), "relaunching it with the network settings") {
 		t.Errorf("the restart with network settings is not logged:\n%s", logs.String())
 	}
 
@@ -125,8 +125,8 @@ func TestNetworkSettingsReachOnlyNetworkPlugins(t *testing.T) {
 			t.Errorf("network plugin without network settings got %s", name)
 		}
 	}
-	if strings.Contains(quiet.String(), "starting it again") {
-		t.Errorf("restarted although there were no network settings:\n%s", quiet.String())
+	if strings.Contains(quiet.String(), "relaunching it") {
+		t.Errorf("relaunched although there were no network settings:\n%s", quiet.String())
 	}
 }
 

@@ -23,6 +23,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -189,6 +190,16 @@ func netHost(t *testing.T, cfg map[string]string, env map[string]string) (*host.
 }
 
 const pgRef = "op://Production/Postgres/password"
+
+// withoutNetworkEnv is os.LookupEnv without the network settings the host
+// passes to network plugins (host.NetworkEnvNames), for tests that count
+// plugin processes.
+func withoutNetworkEnv(name string) (string, bool) {
+	if slices.Contains(host.NetworkEnvNames, name) {
+		return "", false
+	}
+	return os.LookupEnv(name)
+}
 
 // TestE2EThroughForwardingProxy: with HTTP_PROXY (http) or HTTPS_PROXY
 // (https, CONNECT) in the host's environment, the plugin reaches a Connect

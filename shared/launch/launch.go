@@ -116,7 +116,7 @@ func Start(ctx context.Context, spec Spec) (*Process, error) {
 		n, _, _ := strings.Cut(kv, "=")
 		names = append(names, n)
 	}
-	logger.Debug("plugin uses the network; starting it again with the network settings", "variables", strings.Join(names, ","))
+	logger.Debug("plugin uses the network; relaunching it with the network settings", "variables", strings.Join(names, ","))
 	if d, ok := ctx.Deadline(); ok && time.Until(d) < spec.StartTimeout {
 		spec.StartTimeout = max(time.Until(d), time.Millisecond)
 	}
