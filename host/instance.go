@@ -160,7 +160,7 @@ func (in *instance) start(ctx context.Context) (*launch.Process, provider.InfoRe
 	for _, w := range resp.Warnings {
 		in.log.Warn(scrub(w, secrets))
 	}
-	in.log.Debug("plugin started", "pid", proc.Pid(), "plugin_version", info.Version, "schemes", info.Schemes)
+	in.log.Debug("plugin started", "pid", proc.Pid(), "plugin_version", info.Version, "schemes", info.Schemes, "network_settings", proc.NetworkEnv)
 	return proc, info, secrets, nil
 }
 
