@@ -80,6 +80,8 @@ type Host struct {
 	lookupEnv       func(string) (string, bool)
 	probeTimeout    time.Duration
 	providers       []*instance
+	// net: what plugins that use the network get (netenv.go).
+	net netSettings
 
 	mu     sync.Mutex
 	closed bool
@@ -117,7 +119,7 @@ func New(cfg *config.Config, opts ...Option) (*Host, error) {
 	o.harden()
 	// Socket directories of hosts that were killed too hard to clean up.
 	launch.SweepStaleSocketDirs(o.logger)
-	h := &Host{log: o.logger, lookupEnv: o.lookupEnv, probeTimeout: o.probeTimeout}
+	h := &Host{log: o.logger, lookupEnv: o.lookupEnv, probeTimeout: o.probeTimeout, net: networkSettings(o.lookupEnv)}
 	h.pluginDir = o.pluginDir
 	if h.pluginDir == "" {
 		h.pluginDir = cfg.PluginDir
@@ -136,6 +138,9 @@ func New(cfg *config.Config, opts ...Option) (*Host, error) {
 	// The configuration's description names a path given by the caller
 	// and where it came from, never a value of the file.
 	h.log.Info("configuration in use: " + cfg.Describe())
+	if len(h.net.names) > 0 { // names only: a proxy URL may hold a password
+		h.log.Debug("network settings for plugins that use the network", "variables", strings.Join(h.net.names, ","))
+	}
 	for _, p := range cfg.Providers {
 		pin, err := launch.ParsePin(p.SHA256)
 		if err != nil {
@@ -145,7 +150,7 @@ func New(cfg *config.Config, opts ...Option) (*Host, error) {
 			return nil, fmt.Errorf("provider %q (%s): %w", p.Name, p.Pos, err)
 		}
 		in := &instance{spec: p, pin: pin, host: h}
-		in.staticRaw = in.staticSecrets()
+		in.staticRaw = append(in.staticSecrets(), h.net.secrets...)
 		in.static = secretForms(in.staticRaw...)
 		in.log = &scrubLogger{Logger: h.log.Named(p.Name), secrets: in.secretsNow}
 		h.providers = append(h.providers, in)

@@ -215,7 +215,7 @@ func (in *instance) run(ctx context.Context, a *advance) {
 			for _, w := range warnings {
 				in.log.Warn(w)
 			}
-			in.log.Debug("plugin started", "pid", p.Pid(), "plugin_version", p.info.Version, "schemes", p.info.Schemes)
+			in.log.Debug("plugin started", "pid", p.Pid(), "plugin_version", p.info.Version, "schemes", p.info.Schemes, "network_settings", p.NetworkEnv)
 		case !errors.Is(err, provider.ErrInvalidConfig):
 		case a.need != needValidate:
 			refused = true
@@ -387,6 +387,8 @@ func (in *instance) launch(ctx context.Context, path string) (*process, error) {
 		SHA256:   in.pin,
 		LogLevel: in.host.log.GetLevel(),
 		Logger:   in.log,
+		// Only for a plugin whose schema says it uses the network.
+		NetworkEnv: in.host.net.env,
 	})
 	if err != nil {
 		return nil, scrubError(err, in.static)

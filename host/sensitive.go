@@ -20,7 +20,9 @@ import (
 // (or the value trimmed of surrounding whitespace) is exactly a credential
 // a provider is configured with: the value of a Sensitive attribute (a
 // token the configuration reads with env("ANY_NAME")) or the content of a
-// SecretFile attribute's file (a token file). Names only.
+// SecretFile attribute's file (a token file), or, when a provider uses the
+// network, a proxy URL with credentials among the host's network settings
+// (the whole URL or its password: see NetworkEnvNames). Names only.
 //
 // Schemas come from the providers' plugins: those running are not asked
 // again; the others are started just far enough to describe themselves
@@ -84,6 +86,9 @@ func (h *Host) credentials(ctx context.Context) (names, values map[string]bool, 
 		}
 		for _, v := range credentialValues(info, cfg) {
 			values[v] = true
+		}
+		for _, v := range h.networkSecrets(info.UsesNetwork) {
+			values[v] = true // a proxy URL's user:password@
 		}
 	}
 	return names, values, nil

@@ -144,6 +144,10 @@ func TestLoad(t *testing.T) {
 		Name: pluginName, Plugin: pluginName, Pos: "load_test.go:1:1",
 		Config: cfg(srv.URL(), emulator.GeneratedToken),
 	}}}, host.WithPluginDir(dir),
+		// Not the machine's proxy and CA settings (SSL_CERT_FILE is set on
+		// many machines): with any, the host starts a network plugin once
+		// more to give it them (network_e2e_test.go), a second PID here.
+		host.WithLookupEnv(withoutNetworkEnv),
 		host.WithLogger(hclog.New(&hclog.LoggerOptions{Level: hclog.Info, Output: sink})))
 	if err != nil {
 		t.Fatal(err)

@@ -60,6 +60,9 @@ func (p *Provider) GetInfo(context.Context, provider.InfoRequest) (provider.Info
 		Version:      Version,
 		Schemes:      []string{"op"},
 		ConfigSchema: append([]provider.ConfigAttribute(nil), schema...),
+		// Connect is reached over HTTP(S): the host gives the plugin its
+		// proxy and CA settings (HTTPS_PROXY, SSL_CERT_FILE, ...).
+		UsesNetwork: true,
 	}, nil
 }
 
@@ -73,7 +76,7 @@ func (p *Provider) Configure(_ context.Context, req provider.ConfigureRequest) (
 	p.s, p.pol = s, pol
 	p.mu.Unlock()
 	p.log.Debug("configured", "host", s.host, "token_from", s.tokenFrom, "request_timeout", s.timeout.String(),
-		"max_concurrency", s.concurrent, "max_retries", s.retries)
+		"max_concurrency", s.concurrent, "max_retries", s.retries, "ca_file", s.caFile)
 	return provider.ConfigureResponse{Warnings: warnings}, nil
 }
 
@@ -213,6 +216,14 @@ func (r *resolver) value(items map[itemKey]itemResult, ref opref.Ref, raw string
 func (p *Provider) Close(context.Context) error {
 	if t, ok := p.t.base.(interface{ CloseIdleConnections() }); ok {
 		t.CloseIdleConnections()
+	}
+	p.mu.RLock()
+	pol := p.pol
+	p.mu.RUnlock()
+	if pol != nil {
+		if t, ok := pol.base.(interface{ CloseIdleConnections() }); ok {
+			t.CloseIdleConnections()
+		}
 	}
 	return nil
 }

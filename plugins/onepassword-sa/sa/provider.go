@@ -87,6 +87,10 @@ func (p *Provider) GetInfo(context.Context, provider.InfoRequest) (provider.Info
 		Version:      version(),
 		Schemes:      []string{"op"},
 		ConfigSchema: append([]provider.ConfigAttribute(nil), schema...),
+		// The SDK talks HTTPS to 1Password through http.DefaultClient
+		// (extism's http_request host function), which honours
+		// HTTPS_PROXY, NO_PROXY and SSL_CERT_FILE: the host passes them.
+		UsesNetwork: true,
 	}, nil
 }
 
