@@ -52,6 +52,11 @@ provider "onepassword-connect" {
   # host starts the plugin to ask it), and a plugin that handles other
   # schemes is refused.
   schemes = ["op"]
+  # What the plugin's schema says of network use: the host hands it its
+  # proxy and CA settings (HTTP_PROXY, SSL_CERT_FILE, ...) at the first start
+  # (without this attribute it starts the plugin to ask, and again with
+  # them), and refuses a plugin whose schema says otherwise.
+  network = true
   enabled = (env("SECRET_PROVIDER_CONNECT_HOST", "") != "" || env("OP_CONNECT_HOST", "") != ""
     || ((env("SECRET_PROVIDER_CONNECT_TOKEN", "") != "" || env("SECRET_PROVIDER_CONNECT_TOKEN_FILE", "") != "" || env("OP_CONNECT_TOKEN", "") != "")
   && env("SECRET_PROVIDER_ACCESS_TOKEN", "") == "" && env("SECRET_PROVIDER_ACCESS_TOKEN_FILE", "") == "" && env("OP_SERVICE_ACCOUNT_TOKEN", "") == ""))
@@ -78,6 +83,7 @@ provider "onepassword-connect" {
 provider "onepassword-sa" {
   select = "1password"
   schemes = ["op"]
+  network = true
   enabled = !(env("SECRET_PROVIDER_CONNECT_HOST", "") != "" || env("OP_CONNECT_HOST", "") != ""
     || ((env("SECRET_PROVIDER_CONNECT_TOKEN", "") != "" || env("SECRET_PROVIDER_CONNECT_TOKEN_FILE", "") != "" || env("OP_CONNECT_TOKEN", "") != "")
   && env("SECRET_PROVIDER_ACCESS_TOKEN", "") == "" && env("SECRET_PROVIDER_ACCESS_TOKEN_FILE", "") == "" && env("OP_SERVICE_ACCOUNT_TOKEN", "") == ""))

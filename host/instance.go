@@ -308,8 +308,8 @@ func (e *protocolError) Error() string {
 }
 
 // checkInfo is the one check of a plugin's self-description: its protocol
-// version, and, when the provider block declares schemes, that the plugin
-// handles exactly those.
+// version, and, when the provider block declares schemes or network use,
+// that the plugin's schema agrees.
 func (in *instance) checkInfo(info provider.InfoResponse) error {
 	if info.ProtocolVersion != provider.ProtocolVersion {
 		return &protocolError{info.ProtocolVersion}
@@ -320,6 +320,13 @@ func (in *instance) checkInfo(info provider.InfoResponse) error {
 			return &ConfigError{in.errorf("the plugin handles %s, but the provider block declares schemes = %s; make the two lists agree (or drop schemes to take the plugin's)",
 				provider.SchemeList(got), provider.SchemeList(lowered(declared)))}
 		}
+	}
+	if declared := in.spec.Network; declared != nil && *declared != info.UsesNetwork {
+		says := "does not use the network"
+		if info.UsesNetwork {
+			says = "uses the network"
+		}
+		return &ConfigError{in.errorf("the plugin's schema says it %s, but the provider block declares network = %t; make the two agree (or drop network to take the plugin's word)", says, *declared)}
 	}
 	return nil
 }
@@ -389,6 +396,7 @@ func (in *instance) launch(ctx context.Context, path string) (*process, error) {
 		Logger:   in.log,
 		// Only for a plugin whose schema says it uses the network.
 		NetworkEnv: in.host.net.env,
+		Network:    in.spec.Network,
 	})
 	if err != nil {
 		return nil, scrubError(err, in.static)

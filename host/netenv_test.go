@@ -3,6 +3,7 @@ package host_test
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -224,5 +225,52 @@ func TestPinnedNetworkPluginGetsNetworkSettings(t *testing.T) {
 	defer h.Close()
 	if got := pluginEnv(t, h); got["HTTPS_PROXY"] != env["HTTPS_PROXY"] {
 		t.Errorf("pinned network plugin: HTTPS_PROXY = %q\n%s", got["HTTPS_PROXY"], logs.String())
+	}
+}
+
+// netHostDeclared is netHost with the provider block declaring network.
+func netHostDeclared(t *testing.T, name string, network bool, env map[string]string, logs *syncbuf.Buffer) *host.Host {
+	t.Helper()
+	h, err := host.New(&config.Config{Source: "test", Providers: []config.ProviderBlock{{Name: name, Plugin: name, Pos: "test.hcl:1:1", Network: &network}}},
+		host.WithPluginDir(networkPluginDir(t)),
+		host.WithLookupEnv(func(k string) (string, bool) { v, ok := env[k]; return v, ok }),
+		host.WithLogger(hclog.New(&hclog.LoggerOptions{Level: hclog.Trace, Output: logs})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(h.Close)
+	return h
+}
+
+// TestDeclaredNetworkStartsOnce: a provider block that declares network =
+// true (as the built-in default does for both 1Password plugins) has its
+// plugin started once, with the network settings, instead of started,
+// asked and started again; a declaration the plugin's schema contradicts is
+// a configuration error, either way round.
+func TestDeclaredNetworkStartsOnce(t *testing.T) {
+	env := map[string]string{"HTTPS_PROXY": "http://sproxy.internal:3129", "SSL_CERT_FILE": "/etc/ssl/certs/ca.pem"}
+	var logs syncbuf.Buffer
+	got := pluginEnv(t, netHostDeclared(t, "test-network", true, env, &logs))
+	if got["HTTPS_PROXY"] != env["HTTPS_PROXY"] || got["SSL_CERT_FILE"] != env["SSL_CERT_FILE"] {
+		t.Errorf("declared network plugin did not get the settings: %v", got)
+	}
+	if n := starts(&logs, "test-network"); n != 1 {
+		t.Errorf("declared network plugin started %d times, want 1:\n%s", n, logs.String())
+	}
+
+	for _, c := range []struct {
+		name    string
+		network bool
+		says    string
+	}{
+		{"test", true, "does not use the network, but the provider block declares network = true"},
+		{"test-network", false, "uses the network, but the provider block declares network = false"},
+	} {
+		var logs syncbuf.Buffer
+		_, err := netHostDeclared(t, c.name, c.network, env, &logs).GetSecret(ctx(t), "test://env")
+		var cerr *host.ConfigError
+		if !errors.As(err, &cerr) || !strings.Contains(err.Error(), c.says) {
+			t.Errorf("%s with network = %t: got %v, want a ConfigError saying %q", c.name, c.network, err, c.says)
+		}
 	}
 }

@@ -144,6 +144,12 @@ type ProviderBlock struct {
 	// plugin that handles other schemes. Empty: the host starts the plugin
 	// to learn them.
 	Schemes []string
+	// Network, when not nil, declares what the plugin's schema says of
+	// network use (network = true or false): the host then starts the plugin
+	// once, with the network settings (proxy, CA) or without, instead of
+	// starting it to ask and again with them, and refuses a plugin whose
+	// schema says otherwise. Nil: the host asks the plugin.
+	Network *bool
 	// Pos is "file:line:col" of the provider block.
 	Pos string
 	// Dir is the directory relative paths in Config resolve against: the
@@ -282,6 +288,7 @@ type providerSchema struct {
 	ConfigFromEnv *hcl.Attribute `hcl:"config_from_env,optional"`
 	Config        *hcl.Attribute `hcl:"config,optional"`
 	Schemes       *hcl.Attribute `hcl:"schemes,optional"`
+	Network       *hcl.Attribute `hcl:"network,optional"`
 }
 
 func decodeStructure(body hcl.Body) (*fileSchema, hcl.Diagnostics) {
@@ -476,6 +483,15 @@ func (l *loader) provider(ps *providerSchema) *provider {
 		p.ConfigFromEnv = b
 	}
 	p.Schemes = l.schemes(ps.Schemes)
+	if ps.Network != nil {
+		b, ok, sensitive = l.boolean(ps.Network)
+		if sensitive {
+			// Like schemes: what a plugin is given must not hang on a secret.
+			l.errorf(ps.Network.Expr.Range(), "Invalid network", "Whether a plugin uses the network must be written out (network = true or false), not read with env() or file().")
+		} else if ok {
+			p.Network = &b
+		}
+	}
 	return p
 }
 

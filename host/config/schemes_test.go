@@ -35,3 +35,30 @@ func TestProviderSchemes(t *testing.T) {
 		}
 	}
 }
+
+// TestProviderNetwork: a provider block may declare whether its plugin uses
+// the network; written out, never read with env() or file().
+func TestProviderNetwork(t *testing.T) {
+	cfg, err := loadSrc(t, "provider \"p\" {\n  network = true\n}\nprovider \"q\" {\n  network = false\n}\nprovider \"r\" {}\n", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := cfg.Providers[0].Network; n == nil || !*n {
+		t.Errorf("network = true: %v", n)
+	}
+	if n := cfg.Providers[1].Network; n == nil || *n {
+		t.Errorf("network = false: %v", n)
+	}
+	if n := cfg.Providers[2].Network; n != nil {
+		t.Errorf("without the attribute: %v", *n)
+	}
+	for _, tc := range []struct{ src, want string }{
+		{`network = env("N") == "1"`, `config.hcl:2:13: Invalid network: Whether a plugin uses the network must be written out`},
+		{`network = "maybe"`, `config.hcl:2:13:`},
+	} {
+		_, err := loadSrc(t, "provider \"p\" {\n  "+tc.src+"\n}\n", map[string]string{"N": "1"})
+		if err == nil || !strings.HasPrefix(firstLine(err.Error()), tc.want) {
+			t.Errorf("%s: error %v, want %q", tc.src, err, tc.want)
+		}
+	}
+}

@@ -50,6 +50,11 @@ type Spec struct {
 	// then starts it without, asks, and starts it again with them (from the
 	// same sealed copy when pinned). Empty: one start, as always.
 	NetworkEnv []string
+	// Network, when not nil, is what the caller knows of the plugin's
+	// schema (a configuration's declaration): true starts the plugin once
+	// with NetworkEnv, false once without; the caller checks GetInfo
+	// agrees. Nil: Start asks the plugin, as described above.
+	Network *bool
 }
 
 // Process is one running plugin.
@@ -94,8 +99,15 @@ func Start(ctx context.Context, spec Spec) (*Process, error) {
 		execPath = v.execPath
 	}
 
-	if len(spec.NetworkEnv) == 0 {
+	if len(spec.NetworkEnv) == 0 || (spec.Network != nil && !*spec.Network) {
 		return startOnce(spec, execPath, nil, logger)
+	}
+	if spec.Network != nil {
+		p, err := startOnce(spec, execPath, spec.NetworkEnv, logger)
+		if err == nil {
+			p.NetworkEnv = true
+		}
+		return p, err
 	}
 	// The probe's exit is no news: go-plugin's info lines about it go to
 	// debug.
