@@ -1,0 +1,102 @@
+package connect
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/secrethost/secrethost/plugins/onepassword-connect/emulator"
+	"github.com/secrethost/secrethost/plugins/onepassword-connect/internal/fixture"
+	"github.com/secrethost/secrethost/shared/provider"
+)
+
+// forgetIDs empties the provider's title → ID memory: the next Resolve
+// takes the cold plan.
+func (p *Provider) forgetIDs() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.mem = newIDMemory(maxRemembered)
+}
+
+// TestWarmRoundTrips: the second Resolve of the same batch sends the
+// cold plan's 22 requests in one round trip.
+func TestWarmRoundTrips(t *testing.T) {
+	const latency = 200 * time.Millisecond // see TestBatchRoundTrips
+	srv := emulator.NewTestServer(t, emulator.Generate(2, 5), emulator.WithLatency(latency))
+	p := configured(t, srv.URL(), emulator.GeneratedToken)
+	refs := fixture.Batch100(fixture.VaultTitle, fixture.ItemTitle)
+	want := resolve(t, p, refs...)
+	var report []string
+	for attempt := 1; attempt <= 3; attempt++ {
+		srv.ResetRequests()
+		start := time.Now()
+		got := resolve(t, p, refs...)
+		took := time.Since(start)
+		for i := range got {
+			if got[i].Err != nil || string(got[i].Value) != string(want[i].Value) {
+				t.Fatalf("%s: %q %v, want %q", refs[i], got[i].Value, got[i].Err, want[i].Value)
+			}
+		}
+		n, depth := srv.RequestCount(), chainDepth(srv.Requests())
+		if n > 22 {
+			t.Errorf("%d requests, want at most the cold plan's 22", n)
+		}
+		if depth == 1 && took <= 2*latency {
+			return
+		}
+		report = append(report, fmt.Sprintf("attempt %d: %s, %d requests, longest sequential chain %d (want 1); timeline:\n%s",
+			attempt, took, n, depth, timeline(srv.Requests(), start)))
+	}
+	t.Errorf("not one round trip:\n%s", strings.Join(report, "\n"))
+}
+
+// TestWarmMemoryHoldsIDsOnly: what the provider remembers is titles and
+// IDs, bounded; reconfiguring forgets it.
+func TestWarmMemoryHoldsIDsOnly(t *testing.T) {
+	srv := emulator.NewTestServer(t, emulator.Generate(2, 5))
+	p := configured(t, srv.URL(), emulator.GeneratedToken)
+	refs := fixture.Batch100(fixture.VaultTitle, fixture.ItemTitle)
+	resolve(t, p, refs...)
+	m := p.memory()
+	if n := m.len(); n != 12 {
+		t.Errorf("%d entries remembered, want 12 (2 vaults, 10 items)", n)
+	}
+	m.mu.Lock()
+	for e := m.order.Front(); e != nil; e = e.Next() {
+		me := e.Value.(*memEntry)
+		if !emulator.ValidID(me.id) {
+			t.Errorf("remembered %q for %+v: not an ID", me.id, me.key)
+		}
+	}
+	m.mu.Unlock()
+	if _, err := p.Configure(context.Background(), provider.ConfigureRequest{Config: map[string]string{AttrHost: srv.URL(), AttrToken: emulator.GeneratedToken}}); err != nil {
+		t.Fatal(err)
+	}
+	if n := p.memory().len(); n != 0 {
+		t.Errorf("%d entries remembered after Configure, want none", n)
+	}
+}
+
+func TestIDMemoryBound(t *testing.T) {
+	m := newIDMemory(3)
+	for i := range 5 {
+		m.put(memKey{title: fmt.Sprint(i)}, fmt.Sprint("id", i))
+		if i == 2 {
+			m.get(memKey{title: "0"}) // used: outlives 1 and 2
+		}
+	}
+	if n := m.len(); n != 3 {
+		t.Fatalf("%d entries, want the bound 3", n)
+	}
+	for k, want := range map[string]bool{"0": true, "1": false, "2": false, "3": true, "4": true} {
+		if _, ok := m.get(memKey{title: k}); ok != want {
+			t.Errorf("entry %s kept: %v, want %v", k, ok, want)
+		}
+	}
+	m.forget(memKey{title: "3"})
+	if _, ok := m.get(memKey{title: "3"}); ok || m.len() != 2 {
+		t.Errorf("forget kept the entry")
+	}
+}
