@@ -97,7 +97,7 @@ func (r *resolver) resolveAll(plan map[string]map[string]bool) map[itemKey]itemR
 		out[itemKey{v, i}] = itemResult{it, f}
 		mu.Unlock()
 	}
-	r.startWarm()
+	r.startWarm(len(plan))
 	defer r.endWarm()
 	var wg sync.WaitGroup
 	for vq, items := range plan {

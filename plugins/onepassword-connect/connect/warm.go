@@ -40,8 +40,11 @@ package connect
 //     plan's own requests are unchanged);
 //
 // and the memory is then corrected from the plan's results (a failure
-// forgets the entry). A guess costs no round trip and no request that the
-// cold path would not send, except when it is wrong.
+// forgets the entry). A right guess costs no request that the cold path
+// would not send; a wrong one costs its two requests and at most one round
+// trip more than a right one (a vault title that now names another vault
+// whose items were never seen costs what the cold plan does: lookups
+// there, then fetches).
 
 import (
 	"container/list"
@@ -141,12 +144,19 @@ type warmState struct {
 	prefetchCtx  context.Context
 	stopPrefetch context.CancelFunc
 	guessed      atomic.Int64 // items whose IDs were guessed
+	budget       atomic.Int64 // items that may still be guessed
 }
 
-// startWarm prepares the prefetch context; endWarm ends any guessed GET
-// still running (a wrong guess) and waits for it.
-func (r *resolver) startWarm() {
+// startWarm prepares the prefetch context and budget; endWarm ends any
+// guessed GET still running (a wrong guess) and waits for it.
+//
+// The budget keeps the guesses (2 requests per item) within
+// max_concurrency beside the plan's vault lookups, so that a wrong guess
+// never makes a vault lookup wait for a free slot: items beyond it are
+// left to the plan, as cold.
+func (r *resolver) startWarm(vaults int) {
 	r.prefetchCtx, r.stopPrefetch = context.WithCancel(r.ctx)
+	r.budget.Store(int64(cap(r.pol.sem)-vaults) / 2)
 }
 
 func (r *resolver) endWarm() {
@@ -173,7 +183,7 @@ func (r *resolver) warmUp(vq string, items map[string]bool) {
 			continue
 		}
 		iid, ok := r.mem.get(memKey{vault: vid, title: iq})
-		if !ok {
+		if !ok || r.budget.Add(-1) < 0 {
 			continue
 		}
 		r.guessed.Add(1)

@@ -100,3 +100,33 @@ func TestIDMemoryBound(t *testing.T) {
 		t.Errorf("forget kept the entry")
 	}
 }
+
+// TestWarmBudget: guesses never take the request slots the plan's vault
+// lookups need: with max_concurrency 2 and 2 vaults nothing is guessed, so
+// wrong guesses (every item renamed) cost no request.
+func TestWarmBudget(t *testing.T) {
+	data := emulator.Generate(2, 5)
+	srv := emulator.NewTestServer(t, data)
+	p := configured(t, srv.URL(), emulator.GeneratedToken, AttrMaxConcurrency, "2")
+	refs := fixture.Batch100(fixture.VaultTitle, fixture.ItemTitle)
+	resolve(t, p, refs...)
+	for _, v := range data.Vaults {
+		for _, it := range v.Items {
+			cur, _ := srv.Item(v.ID, it.ID)
+			cur.Title += " (renamed)"
+			if err := srv.PutItem(v.ID, cur); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	srv.ResetRequests()
+	for _, r := range resolve(t, p, refs...) {
+		if r.Err == nil || r.Err.Code != provider.CodeNotFound {
+			t.Fatalf("%s: %v, want not_found", r.Reference, r.Err)
+		}
+	}
+	// 2 vault lookups, 10 title lookups, 2 listings: the cold plan's.
+	if n := srv.RequestCount(); n != 14 {
+		t.Errorf("%d requests, want the cold plan's 14 (nothing guessed)", n)
+	}
+}
