@@ -221,3 +221,33 @@ func TestWarmPathMatchesCold(t *testing.T) {
 		})
 	}
 }
+
+// TestWarmListingMatchesCold: a title found only by the vault's listing
+// (case differs) is warm too, and when an item with exactly that title
+// appears, the warm answer is the cold one: the exact match.
+func TestWarmListingMatchesCold(t *testing.T) {
+	fx := fixture.New()
+	srv := emulator.NewTestServer(t, fx.Data, emulator.WithLatency(100*time.Millisecond))
+	refs := []string{"op://Production/mixed case/password", "op://Production/Postgres/password"}
+	warm, _ := newHost(t, cfg(srv.URL(), fixture.Token))
+	outcome(t, warm, refs)
+	if _, _, _, trips := roundTrips(t, srv, warm, refs); trips != 1 {
+		t.Errorf("warm Resolve of a title found by listing took %d round trips, want 1", trips)
+	}
+	exact := fx.Mixed.Clone()
+	exact.ID = emulator.NewID("exact mixed case")
+	exact.Title = "mixed case"
+	exact.Fields[0].Value = "exact-mixed-value"
+	if err := srv.PutItem(fx.Production.ID, exact); err != nil {
+		t.Fatal(err)
+	}
+	got, _, _, trips := roundTrips(t, srv, warm, refs)
+	cold, _ := newHost(t, cfg(srv.URL(), fixture.Token))
+	want, _, _, coldTrips := roundTrips(t, srv, cold, refs)
+	if got != want || !strings.Contains(got, "exact-mixed-value") {
+		t.Errorf("warm:\n%s\ncold:\n%s", got, want)
+	}
+	if trips > 2 {
+		t.Errorf("warm Resolve after the change took %d round trips, want at most 2 (cold: %d)", trips, coldTrips)
+	}
+}

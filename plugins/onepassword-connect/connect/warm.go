@@ -28,8 +28,10 @@ package connect
 // confirms the vault ID, its title lookup and fetches are the same GETs and
 // are answered from that record, so an unchanged batch costs one round
 // trip and the cold path's requests (22 for 100 references to 10 items in
-// 2 vaults). Every answer is computed by the cold code from responses of
-// this very call, so it is exactly the cold path's answer:
+// 2 vaults). If the last call needed a vault's item listing (a title the
+// filter missed, e.g. by case), the listing starts with them too. Every
+// answer is computed by the cold code from responses of this very call, so
+// it is exactly the cold path's answer:
 //
 //   - renamed or removed item: the title lookup finds nothing, the plan
 //     falls back to its listing (2 round trips; not_found as cold);
@@ -69,6 +71,10 @@ type memKey struct{ vault, title string }
 type memEntry struct {
 	key memKey
 	id  string
+	// listed (vault entries): the last call needed the vault's item
+	// listing (a title the filter missed, e.g. by case), so the next one
+	// starts it with the guesses too.
+	listed bool
 }
 
 // idMemory is the provider's title → ID memory. Safe for concurrent use.
@@ -84,31 +90,38 @@ func newIDMemory(max int) *idMemory {
 }
 
 func (m *idMemory) get(k memKey) (string, bool) {
+	e, ok := m.entry(k)
+	return e.id, ok
+}
+
+func (m *idMemory) entry(k memKey) (memEntry, bool) {
 	if m == nil {
-		return "", false
+		return memEntry{}, false
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	e, ok := m.m[k]
 	if !ok {
-		return "", false
+		return memEntry{}, false
 	}
 	m.order.MoveToFront(e)
-	return e.Value.(*memEntry).id, true
+	return *e.Value.(*memEntry), true
 }
 
-func (m *idMemory) put(k memKey, id string) {
+func (m *idMemory) put(k memKey, id string) { m.putEntry(memEntry{key: k, id: id}) }
+
+func (m *idMemory) putEntry(me memEntry) {
 	if m == nil {
 		return
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if e, ok := m.m[k]; ok {
-		e.Value.(*memEntry).id = id
+	if e, ok := m.m[me.key]; ok {
+		*e.Value.(*memEntry) = me
 		m.order.MoveToFront(e)
 		return
 	}
-	m.m[k] = m.order.PushFront(&memEntry{key: k, id: id})
+	m.m[me.key] = m.order.PushFront(&me)
 	for m.order.Len() > m.max {
 		last := m.order.Back()
 		m.order.Remove(last)
@@ -144,7 +157,7 @@ type warmState struct {
 	prefetchCtx  context.Context
 	stopPrefetch context.CancelFunc
 	guessed      atomic.Int64 // items whose IDs were guessed
-	budget       atomic.Int64 // items that may still be guessed
+	budget       atomic.Int64 // request slots guesses may still take
 }
 
 // startWarm prepares the prefetch context and budget; endWarm ends any
@@ -156,7 +169,7 @@ type warmState struct {
 // left to the plan, as cold.
 func (r *resolver) startWarm(vaults int) {
 	r.prefetchCtx, r.stopPrefetch = context.WithCancel(r.ctx)
-	r.budget.Store(int64(cap(r.pol.sem)-vaults) / 2)
+	r.budget.Store(int64(cap(r.pol.sem) - vaults))
 }
 
 func (r *resolver) endWarm() {
@@ -173,9 +186,15 @@ func (r *resolver) warmUp(vq string, items map[string]bool) {
 	}
 	vid := vq
 	if !opref.IsID(vq) {
-		var ok bool
-		if vid, ok = r.mem.get(memKey{title: vq}); !ok {
+		e, ok := r.mem.entry(memKey{title: vq})
+		if !ok {
 			return
+		}
+		vid = e.id
+		if e.listed && r.budget.Add(-1) >= 0 {
+			r.prefetch.Go(func() {
+				_, _ = r.doPrefetch(func(c sdk.Client) error { _, err := c.GetItems(vid); return err })
+			})
 		}
 	}
 	for iq := range items {
@@ -183,7 +202,7 @@ func (r *resolver) warmUp(vq string, items map[string]bool) {
 			continue
 		}
 		iid, ok := r.mem.get(memKey{vault: vid, title: iq})
-		if !ok || r.budget.Add(-1) < 0 {
+		if !ok || r.budget.Add(-2) < 0 {
 			continue
 		}
 		r.guessed.Add(1)
@@ -211,7 +230,7 @@ func (r *resolver) learn(vq, vid string, res map[string]itemResult) {
 		return
 	}
 	if !opref.IsID(vq) {
-		r.mem.put(memKey{title: vq}, vid)
+		r.mem.putEntry(memEntry{key: memKey{title: vq}, id: vid, listed: r.listings.has(vid)})
 	}
 	for iq, ir := range res {
 		if opref.IsID(iq) {
@@ -239,4 +258,12 @@ func (r *resolver) unlearnVault(vq string, f *failure) {
 // before.
 func transient(f *failure) bool {
 	return f != nil && (f.code == provider.CodeUnavailable || f.code == provider.CodeRateLimited)
+}
+
+// has reports whether key was asked for in this call.
+func (g *group[T]) has(key string) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	_, ok := g.m[key]
+	return ok
 }

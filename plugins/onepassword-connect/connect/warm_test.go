@@ -130,3 +130,32 @@ func TestWarmBudget(t *testing.T) {
 		t.Errorf("%d requests, want the cold plan's 14 (nothing guessed)", n)
 	}
 }
+
+// TestWarmListing: a title that Connect's (case-sensitive) filter misses
+// needs the vault's listing; the next call starts the listing with the
+// guesses, so it takes one round trip too, with the cold plan's requests.
+func TestWarmListing(t *testing.T) {
+	fx := fixture.New()
+	srv := emulator.NewTestServer(t, fx.Data, emulator.WithLatency(100*time.Millisecond))
+	p := configured(t, srv.URL(), fixture.Token)
+	ref := "op://Production/mixed case/password"
+	srv.ResetRequests()
+	if r := resolve(t, p, ref)[0]; r.Err != nil || string(r.Value) != fixture.MixedValue {
+		t.Fatalf("%v", r.Err)
+	}
+	coldN, coldDepth := srv.RequestCount(), chainDepth(srv.Requests())
+	for attempt := 1; ; attempt++ {
+		srv.ResetRequests()
+		if r := resolve(t, p, ref)[0]; r.Err != nil || string(r.Value) != fixture.MixedValue {
+			t.Fatalf("%v", r.Err)
+		}
+		n, depth := srv.RequestCount(), chainDepth(srv.Requests())
+		if n == coldN && depth == 1 {
+			break
+		}
+		if attempt == 3 {
+			t.Fatalf("warm: %d requests in %d round trips, want the cold plan's %d in 1 (cold took %d); timeline:\n%s",
+				n, depth, coldN, coldDepth, timeline(srv.Requests(), srv.Requests()[0].Time))
+		}
+	}
+}
