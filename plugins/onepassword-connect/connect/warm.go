@@ -10,7 +10,9 @@ package connect
 // item ID: IDs only, never an item, a field or a value, at most
 // maxRemembered entries (least recently used dropped first; about 4,096 ×
 // (a title + a 26-character ID), well under a megabyte even with long
-// titles), forgotten when the provider is configured again.
+// titles), forgotten when the provider is configured again. Guesses take
+// at most max_concurrency - vaults request slots per call, 2 per item and
+// 1 per listing (startWarm); items beyond that take the cold way.
 //
 // A guess never decides an answer. The cold plan (resolve.go) runs
 // unchanged on every call; the guess only starts, in parallel with the
@@ -163,10 +165,10 @@ type warmState struct {
 // startWarm prepares the prefetch context and budget; endWarm ends any
 // guessed GET still running (a wrong guess) and waits for it.
 //
-// The budget keeps the guesses (2 requests per item) within
-// max_concurrency beside the plan's vault lookups, so that a wrong guess
-// never makes a vault lookup wait for a free slot: items beyond it are
-// left to the plan, as cold.
+// The budget keeps the guesses (2 requests per item, 1 per listing)
+// within max_concurrency beside the plan's vault lookups, so that a wrong
+// guess never makes a vault lookup wait for a free slot: items beyond it
+// are left to the plan, as cold.
 func (r *resolver) startWarm(vaults int) {
 	r.prefetchCtx, r.stopPrefetch = context.WithCancel(r.ctx)
 	r.budget.Store(int64(cap(r.pol.sem) - vaults))
