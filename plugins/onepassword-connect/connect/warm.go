@@ -7,10 +7,11 @@ package connect
 // references on every poll, so the titles a Resolve looked up are a very
 // good guess of the IDs the next one needs. The provider remembers, from
 // earlier resolutions, vault title → vault ID and (vault ID, item title) →
-// item ID: IDs only, never an item, a field or a value, at most
-// maxRemembered entries (least recently used dropped first; about 4,096 ×
-// (a title + a 26-character ID), well under a megabyte even with long
-// titles), forgotten when the provider is configured again. Guesses take
+// item ID: IDs only, never an item, a field or a value; at most
+// maxRemembered entries (least recently used dropped first) of titles up
+// to maxRememberedTitle bytes (longer ones are not remembered), so at most
+// a few megabytes even in the worst case and a few hundred kilobytes in
+// practice; forgotten when the provider is configured again. Guesses take
 // at most max_concurrency - vaults request slots per call, 2 per item and
 // 1 per listing (startWarm); items beyond that take the cold way.
 //
@@ -66,6 +67,9 @@ import (
 // together).
 const maxRemembered = 4096
 
+// maxRememberedTitle is the longest title remembered, in bytes.
+const maxRememberedTitle = 512
+
 // memKey is a remembered title: a vault title (vault == ""), or an item
 // title within a vault ID.
 type memKey struct{ vault, title string }
@@ -113,7 +117,7 @@ func (m *idMemory) entry(k memKey) (memEntry, bool) {
 func (m *idMemory) put(k memKey, id string) { m.putEntry(memEntry{key: k, id: id}) }
 
 func (m *idMemory) putEntry(me memEntry) {
-	if m == nil {
+	if m == nil || len(me.key.title) > maxRememberedTitle {
 		return
 	}
 	m.mu.Lock()

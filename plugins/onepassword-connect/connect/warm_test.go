@@ -95,6 +95,10 @@ func TestIDMemoryBound(t *testing.T) {
 			t.Errorf("entry %s kept: %v, want %v", k, ok, want)
 		}
 	}
+	m.put(memKey{title: strings.Repeat("x", maxRememberedTitle+1)}, "id")
+	if m.len() != 3 {
+		t.Errorf("a title longer than %d bytes was remembered", maxRememberedTitle)
+	}
 	m.forget(memKey{title: "3"})
 	if _, ok := m.get(memKey{title: "3"}); ok || m.len() != 2 {
 		t.Errorf("forget kept the entry")
