@@ -31,8 +31,9 @@ package connect
 // confirms the vault ID, its title lookup and fetches are the same GETs and
 // are answered from that record, so an unchanged batch costs one round
 // trip and the cold path's requests (22 for 100 references to 10 items in
-// 2 vaults). If the last call needed a vault's item listing (a title the
-// filter missed, e.g. by case), the listing starts with them too. Every
+// 2 vaults). If the last call found a guessed item only in the vault's
+// item listing (the title filter missed it, e.g. by case), the listing
+// starts with them too. Every
 // answer is computed by the cold code from responses of this very call, so
 // it is exactly the cold path's answer:
 //
@@ -77,9 +78,9 @@ type memKey struct{ vault, title string }
 type memEntry struct {
 	key memKey
 	id  string
-	// listed (vault entries): the last call needed the vault's item
-	// listing (a title the filter missed, e.g. by case), so the next one
-	// starts it with the guesses too.
+	// listed (item entries): the last call found the item in the vault's
+	// listing (the title filter missed it, e.g. by case), so a call that
+	// guesses it starts the listing too.
 	listed bool
 }
 
@@ -192,31 +193,33 @@ func (r *resolver) warmUp(vq string, items map[string]bool) {
 	}
 	vid := vq
 	if !opref.IsID(vq) {
-		e, ok := r.mem.entry(memKey{title: vq})
-		if !ok {
+		var ok bool
+		if vid, ok = r.mem.get(memKey{title: vq}); !ok {
 			return
 		}
-		vid = e.id
-		if e.listed && r.budget.Add(-1) >= 0 {
-			r.prefetch.Go(func() {
-				_, _ = r.doPrefetch(func(c sdk.Client) error { _, err := c.GetItems(vid); return err })
-			})
-		}
 	}
+	listing := false
 	for iq := range items {
 		if opref.IsID(iq) {
 			continue
 		}
-		iid, ok := r.mem.get(memKey{vault: vid, title: iq})
+		e, ok := r.mem.entry(memKey{vault: vid, title: iq})
 		if !ok || r.budget.Add(-2) < 0 {
 			continue
 		}
+		iid := e.id
+		listing = listing || e.listed
 		r.guessed.Add(1)
 		r.prefetch.Go(func() {
 			_, _ = r.doPrefetch(func(c sdk.Client) error { _, err := c.GetItemsByTitle(iq, vid); return err })
 		})
 		r.prefetch.Go(func() {
 			_, _ = r.doPrefetch(func(c sdk.Client) error { _, err := c.GetItemByUUID(iid, vid); return err })
+		})
+	}
+	if listing && r.budget.Add(-1) >= 0 {
+		r.prefetch.Go(func() {
+			_, _ = r.doPrefetch(func(c sdk.Client) error { _, err := c.GetItems(vid); return err })
 		})
 	}
 }
@@ -236,8 +239,9 @@ func (r *resolver) learn(vq, vid string, res map[string]itemResult) {
 		return
 	}
 	if !opref.IsID(vq) {
-		r.mem.putEntry(memEntry{key: memKey{title: vq}, id: vid, listed: r.listings.has(vid)})
+		r.mem.put(memKey{title: vq}, vid)
 	}
+	listed := r.listings.has(vid) // the plan listed the vault's items in this call
 	for iq, ir := range res {
 		if opref.IsID(iq) {
 			continue
@@ -245,7 +249,8 @@ func (r *resolver) learn(vq, vid string, res map[string]itemResult) {
 		k := memKey{vault: vid, title: iq}
 		switch {
 		case ir.fail == nil && ir.item != nil && ir.item.ID != "":
-			r.mem.put(k, ir.item.ID)
+			// Not an exact title: it came from the listing if there was one.
+			r.mem.putEntry(memEntry{key: k, id: ir.item.ID, listed: listed && ir.item.Title != iq})
 		case !transient(ir.fail):
 			r.mem.forget(k)
 		}
