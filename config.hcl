@@ -74,7 +74,7 @@ provider "onepassword-connect" {
   #   SECRET_PROVIDER_CONNECT_HOST  = env("SECRET_PROVIDER_CONNECT_HOST", null)
   #   SECRET_PROVIDER_CONNECT_TOKEN = file("/run/secrets/op_connect_token")
   #   request_timeout               = "10s" # per attempt; retries stay within the caller's deadline
-  #   max_concurrency               = 16    # requests in flight to Connect
+  #   max_concurrency               = 32    # requests in flight to Connect
   #   max_retries                   = 3     # of 5xx, 429, timeouts, refused or reset connections
   # }
 }

@@ -39,9 +39,11 @@ const (
 const (
 	DefaultRequestTimeout = 10 * time.Second
 	// DefaultMaxConcurrency lets a typical batch (10 to 16 distinct items)
-	// run each stage of its plan in one round trip; a Connect server
-	// answers from its local cache, so this is no burden for it.
-	DefaultMaxConcurrency = 16
+	// run each stage of its plan in one round trip, and a warm batch of up
+	// to 15 items in 2 vaults send its lookups and fetches at once (2 per
+	// item plus 1 per vault, warm.go); a Connect server answers from its
+	// local cache, so this is no burden for it.
+	DefaultMaxConcurrency = 32
 	DefaultMaxRetries     = 3
 
 	maxRequestTimeout = 10 * time.Minute

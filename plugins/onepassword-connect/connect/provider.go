@@ -39,6 +39,7 @@ type Provider struct {
 	mu  sync.RWMutex
 	s   *settings
 	pol *policy
+	mem *idMemory // title -> ID guesses from earlier calls (warm.go)
 }
 
 var _ provider.Provider = (*Provider)(nil)
@@ -74,6 +75,7 @@ func (p *Provider) Configure(_ context.Context, req provider.ConfigureRequest) (
 	pol := newPolicy(s, p.log)
 	p.mu.Lock()
 	p.s, p.pol = s, pol
+	p.mem = newIDMemory(maxRemembered) // another server or token: guess nothing from before
 	p.mu.Unlock()
 	p.log.Debug("configured", "host", s.host, "token_from", s.tokenFrom, "request_timeout", s.timeout.String(),
 		"max_concurrency", s.concurrent, "max_retries", s.retries, "ca_file", s.caFile)
@@ -87,6 +89,12 @@ func (p *Provider) current() (*settings, *policy, error) {
 		return nil, nil, provider.Errorf(provider.CodeInvalidConfig, "", "the provider is not configured: Configure must succeed first")
 	}
 	return p.s, p.pol, nil
+}
+
+func (p *Provider) memory() *idMemory {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return p.mem
 }
 
 // newResolver prepares one call: the token is read again if it comes from
@@ -145,6 +153,7 @@ func (p *Provider) Resolve(ctx context.Context, req provider.ResolveRequest) (pr
 	if err != nil {
 		return provider.ResolveResponse{}, err
 	}
+	r.mem = p.memory()
 
 	results := make([]provider.ResolveResult, len(req.References))
 	refs := make([]opref.Ref, len(req.References))
@@ -189,6 +198,7 @@ func (p *Provider) Resolve(ctx context.Context, req provider.ResolveRequest) (pr
 	}
 	p.log.Debug("resolved batch", "references", len(req.References), "failed", failed, "vaults", len(plan),
 		"items", nItems, "requests", r.stats.requests.Load(), "retries", r.stats.retries.Load(), "shared", r.stats.shared.Load(),
+		"guessed", r.guessed.Load(),
 		"duration", time.Since(start).Round(time.Microsecond).String())
 	return provider.ResolveResponse{Results: results}, nil
 }

@@ -27,6 +27,11 @@ package connect
 // by title, take 2 + 10 + 10 = 22 requests in 3 round trips (vault →
 // item lookup → item fetch).
 //
+// A provider that has resolved the same titles before sends the lookups
+// and fetches of each vault together with its vault lookup, guessing the
+// IDs from its memory; the plan itself is unchanged and decides every
+// answer (warm.go): one round trip for an unchanged batch.
+//
 // Nothing is fetched twice in a call: lookups are shared through
 // singleflight groups keyed by vault ID (so "Prod" and its ID do not
 // double the work), and the transport sends identical GETs of one call
@@ -56,6 +61,8 @@ type resolver struct {
 	ctx   context.Context
 	stats callState
 	now   nowFunc
+
+	warmState // remembered IDs and the GETs they predict (warm.go)
 
 	vaults    group[string]              // vault title -> vault ID
 	allVaults group[[]onepassword.Vault] // "" -> every vault the token sees
@@ -96,11 +103,15 @@ func (r *resolver) resolveAll(plan map[string]map[string]bool) map[itemKey]itemR
 		out[itemKey{v, i}] = itemResult{it, f}
 		mu.Unlock()
 	}
+	r.startWarm(len(plan))
+	defer r.endWarm()
 	var wg sync.WaitGroup
 	for vq, items := range plan {
 		wg.Go(func() {
+			r.warmUp(vq, items) // guesses from earlier calls start the GETs below early
 			vid, f := r.vaultID(vq)
 			if f != nil {
+				r.unlearnVault(vq, f)
 				for iq := range items {
 					set(vq, iq, nil, f)
 				}
@@ -112,9 +123,10 @@ func (r *resolver) resolveAll(plan map[string]map[string]bool) map[itemKey]itemR
 			// resolve the items again there (issue 12, item 5).
 			if opref.IsID(vq) && anyVaultMissing(res) {
 				if alt, af := r.vaultByName(vq); af == nil && alt != vid {
-					res = r.resolveItems(vq, alt, items)
+					vid, res = alt, r.resolveItems(vq, alt, items)
 				}
 			}
+			r.learn(vq, vid, res)
 			for iq, ir := range res {
 				set(vq, iq, ir.item, ir.fail)
 			}
