@@ -67,6 +67,22 @@ python-provider:
 	@mkdir -p $(PLUGINS)
 	./examples/python-provider/build.sh $(PLUGINS)/pyfile
 
+# The conformance kit (shared/providertest) against any plugin binary, in
+# any language, launched with the host's trust rules:
+#   make conformance PLUGIN=bin/plugins/file CONFIG='dir=/srv/secrets' \
+#     VALID='file://a file://b' MISSING='file://nope' INVALID='file://../x'
+# Each list is words quoted as in a POSIX shell, without expansion:
+# VALID='file://"a b" file://c' has two references, the first with a space.
+# Optional: BAD_CONFIG and SENSITIVE_CONFIG (key=value words, like CONFIG).
+# Prints PASS, FAIL (with the reason) or SKIP per check; exits 1 on a failure.
+.PHONY: conformance
+conformance:
+	@test -n "$$PLUGIN" || { echo "usage: make conformance PLUGIN=<path> CONFIG='key=value ...' VALID='<refs>' MISSING='<refs>' INVALID='<refs>'" >&2; exit 2; }
+	@mkdir -p $(BIN)
+	$(GO) build -o $(BIN)/conformance ./shared/providertest/cmd/conformance
+	$(BIN)/conformance -plugin "$$PLUGIN" -config "$$CONFIG" -valid "$$VALID" -missing "$$MISSING" -invalid "$$INVALID" \
+	  -bad-config "$$BAD_CONFIG" -sensitive-config "$$SENSITIVE_CONFIG"
+
 # Benchmarks: medians over repeated runs, summarised by scripts/bench.
 bench:
 	./scripts/bench

@@ -1,7 +1,6 @@
 package host
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -15,7 +14,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/secrethost/secrethost/host/catalog"
+	"github.com/secrethost/secrethost/host/plugindir"
 	"github.com/secrethost/secrethost/shared/provider"
 )
 
@@ -113,7 +112,7 @@ func (d *Diagnosis) add(name string, st Status, detail, fix string) {
 	d.Steps = append(d.Steps, Step{Name: name, Status: st, Detail: detail, Fix: fix})
 }
 
-// skip marks the remaining steps as not run.
+// skip marks steps as not run.
 func (d *Diagnosis) skip(names ...string) {
 	for _, n := range names {
 		d.add(n, StatusSkipped, "not run: an earlier step failed", "")
@@ -130,134 +129,211 @@ const (
 	StepCheck     = "backend check"
 )
 
-// diagnose runs the steps, then scrubs the result of every value read with
-// env() or file() and every sensitive value the plugin was configured with.
+// fact is something a diagnosis has established, which later steps need.
+type fact uint8
+
+const (
+	hasPath     fact = 1 << iota // the binary is found (run.path)
+	hasVerified                  // its checksum is known and matches any pin
+	hasProcess                   // it runs (run.proc)
+	hasInfo                      // it described itself in our protocol (run.info)
+	hasConfig                    // it accepted its configuration (run.cfg)
+)
+
+// diagRun is one diagnosis in progress: what the steps have established.
+type diagRun struct {
+	in    *instance
+	d     *Diagnosis
+	facts fact
+	path  string
+	proc  *process
+	info  provider.InfoResponse
+	cfg   map[string]string
+}
+
+// diagStep is one row of the diagnosis: its name, what it needs from
+// earlier steps, whether only Diagnose runs it (it configures the plugin),
+// and what it does. run reports its outcome with d.add (one step, or
+// several: the provider's own health items) and returns the facts it
+// established; a step that reports a failure stops the diagnosis, and the
+// steps whose needs are then unmet are reported as skipped.
+type diagStep struct {
+	name  string
+	needs fact
+	full  bool
+	run   func(r *diagRun, ctx context.Context) fact
+}
+
+// diagSteps is the table Diagnose and Describe run, in order. The starts,
+// protocol and configuration steps are the lifecycle's own (launch,
+// checkInfo, configure), run on a process of the diagnosis's own.
+var diagSteps = []diagStep{
+	{StepFound, 0, false, (*diagRun).found},
+	{StepChecksum, hasPath, false, (*diagRun).checksum},
+	{StepStarts, hasVerified, false, (*diagRun).starts},
+	{StepProtocol, hasProcess, false, (*diagRun).protocol},
+	{StepConfigure, hasInfo, true, (*diagRun).configure},
+	{StepCheck, hasConfig, true, (*diagRun).check},
+}
+
+// diagnose runs the table, then scrubs the result of every value read with
+// env() or file() and every sensitive value the plugin was configured with:
+// what the plugin said has been scrubbed by the redaction layer already,
+// but the host's own words here name paths and settings from the
+// configuration.
 func (in *instance) diagnose(ctx context.Context, full bool) Diagnosis {
+	d := in.newDiagnosis()
+	r := &diagRun{in: in, d: &d}
+	failed := false
+	for _, st := range diagSteps {
+		if st.full && !full {
+			continue
+		}
+		if failed || r.facts&st.needs != st.needs {
+			d.skip(st.name)
+			continue
+		}
+		n := len(d.Steps)
+		r.facts |= st.run(r, ctx)
+		for _, s := range d.Steps[n:] {
+			failed = failed || s.Status == StatusFailed
+		}
+	}
 	secrets := in.static
-	d := in.diagnoseSteps(ctx, full, &secrets)
+	if r.proc != nil {
+		secrets = r.proc.secretsNow()
+		in.shutdown(r.proc)
+	}
 	d.Plugin, d.Path, d.SHA256 = scrub(d.Plugin, secrets), scrub(d.Path, secrets), scrub(d.SHA256, secrets)
 	for i := range d.Steps {
+		d.Steps[i].Name = scrub(d.Steps[i].Name, secrets)
 		d.Steps[i].Detail = scrub(d.Steps[i].Detail, secrets)
 		d.Steps[i].Fix = scrub(d.Steps[i].Fix, secrets)
 	}
 	return d
 }
 
-func (in *instance) diagnoseSteps(ctx context.Context, full bool, secrets *[]string) Diagnosis {
-	d := in.newDiagnosis()
-	later := []string{StepChecksum, StepStarts, StepProtocol}
-	if full {
-		later = append(later, StepConfigure, StepCheck)
-	}
-
-	path, err := in.locate()
+func (r *diagRun) found(context.Context) fact {
+	path, err := r.in.locate()
 	if err != nil {
-		d.add(StepFound, StatusFailed, err.Error(), in.locateFix(err))
-		d.skip(later...)
-		return d
+		r.d.add(StepFound, StatusFailed, err.Error(), r.in.locateFix(err))
+		return 0
 	}
-	d.Path = path
-	d.add(StepFound, StatusOK, path, "")
+	r.path, r.d.Path = path, path
+	r.d.add(StepFound, StatusOK, path, "")
+	return hasPath
+}
 
-	sum, err := fileSHA256(path)
+func (r *diagRun) checksum(context.Context) fact {
+	in, d := r.in, r.d
+	sum, err := fileSHA256(r.path)
 	switch {
 	case err != nil:
 		d.add(StepChecksum, StatusFailed, err.Error(), "make the plugin binary readable by the user running secrethost")
-		d.skip(later[1:]...)
-		return d
+		return 0
 	case !d.Pinned:
 		d.SHA256 = sum
-		d.add(StepChecksum, StatusOK, "not pinned; sha256 "+sum,
-			"")
+		d.add(StepChecksum, StatusOK, "not pinned; sha256 "+sum, "")
 	case !strings.EqualFold(sum, hex.EncodeToString(in.pin)):
 		d.SHA256 = sum
 		d.add(StepChecksum, StatusFailed,
 			fmt.Sprintf("the binary's sha256 is %s, but %s pins %s; it was not executed", sum, in.spec.Pos, hex.EncodeToString(in.pin)),
 			fmt.Sprintf("reinstall the plugin build you pinned; if you upgraded it on purpose, set sha256 = %q in the provider block at %s", sum, in.spec.Pos))
-		d.skip(later[1:]...)
-		return d
+		return 0
 	default:
 		d.SHA256 = sum
 		d.add(StepChecksum, StatusOK, "matches the pin "+sum, "")
 	}
+	return hasVerified
+}
 
+func (r *diagRun) starts(ctx context.Context) fact {
 	start := time.Now()
-	proc, err := in.launch(ctx, path)
+	proc, err := r.in.launch(ctx, r.path)
 	if err != nil {
-		d.add(StepStarts, StatusFailed, err.Error(),
-			fmt.Sprintf("run %s by hand: a working plugin says it is a secrethost plugin and exits; anything else (a crash, a missing library, a different program) is the problem", path))
-		d.skip(later[2:]...)
-		return d
+		r.d.add(StepStarts, StatusFailed, err.Error(),
+			fmt.Sprintf("run %s by hand: a working plugin says it is a secrethost plugin and exits; anything else (a crash, a missing library, a different program) is the problem", r.path))
+		return 0
 	}
-	defer in.shutdown(proc)
-	d.add(StepStarts, StatusOK, fmt.Sprintf("pid %d, handshake in %s", proc.Pid(), time.Since(start).Round(time.Millisecond)), "")
+	r.proc = proc
+	r.d.add(StepStarts, StatusOK, fmt.Sprintf("pid %d, handshake in %s", proc.Pid(), time.Since(start).Round(time.Millisecond)), "")
+	return hasProcess
+}
 
-	info, err := proc.Provider.GetInfo(ctx, provider.InfoRequest{})
+func (r *diagRun) protocol(ctx context.Context) fact {
+	info, err := r.proc.Provider.GetInfo(ctx, provider.InfoRequest{})
 	if err != nil {
-		d.add(StepProtocol, StatusFailed, "GetInfo: "+err.Error(), "the plugin does not answer GetInfo; reinstall it or report a bug to its author")
-		d.skip(later[3:]...)
-		return d
+		r.d.add(StepProtocol, StatusFailed, "GetInfo: "+err.Error(), "the plugin does not answer GetInfo; reinstall it or report a bug to its author")
+		return 0
 	}
-	d.Info = &info
-	if info.ProtocolVersion != provider.ProtocolVersion {
-		d.add(StepProtocol, StatusFailed,
-			fmt.Sprintf("plugin speaks protocol %d, this host speaks %d", info.ProtocolVersion, provider.ProtocolVersion),
+	r.d.Info = &info
+	var perr *protocolError
+	switch err := r.in.checkInfo(info); {
+	case errors.As(err, &perr):
+		r.d.add(StepProtocol, StatusFailed, err.Error(),
 			fmt.Sprintf("install a build of the plugin for protocol %d (one built against the same secrethost release)", provider.ProtocolVersion))
-		d.skip(later[3:]...)
-		return d
+		return 0
+	case err != nil:
+		r.d.add(StepProtocol, StatusFailed, err.Error(),
+			fmt.Sprintf("set schemes in the provider block at %s to the schemes the plugin handles, or remove it", r.in.spec.Pos))
+		return 0
 	}
-	d.add(StepProtocol, StatusOK, fmt.Sprintf("protocol %d; %s %s; schemes %s", info.ProtocolVersion, info.Name, info.Version, schemeNames(info.Schemes)), "")
-	if !full {
-		return d
-	}
+	r.info, r.proc.info = info, info
+	r.d.add(StepProtocol, StatusOK, fmt.Sprintf("protocol %d; %s %s; schemes %s", info.ProtocolVersion, info.Name, info.Version, provider.SchemeList(info.Schemes)), "")
+	return hasInfo
+}
 
-	cfg := in.configFor(info)
-	*secrets = in.configSecrets(info, cfg)
-	resp, err := proc.Provider.Configure(ctx, provider.ConfigureRequest{Config: cfg})
+func (r *diagRun) configure(ctx context.Context) fact {
+	in := r.in
+	r.cfg = in.configFor(r.info)
+	warnings, err := in.configure(ctx, r.proc, false)
 	if err != nil {
-		d.add(StepConfigure, StatusFailed, scrub(err.Error(), *secrets), in.configFix(info, cfg))
-		d.skip(StepCheck)
-		return d
+		r.d.add(StepConfigure, StatusFailed, err.Error(), in.configFix(r.info, r.cfg))
+		return 0
 	}
 	detail := "accepted"
-	if names := keys(cfg); len(names) > 0 {
+	if names := keys(r.cfg); len(names) > 0 {
 		detail += "; settings given: " + strings.Join(names, ", ")
 	}
-	for _, w := range resp.Warnings {
-		detail += "; warning: " + scrub(w, *secrets)
+	for _, w := range warnings {
+		detail += "; warning: " + w
 	}
-	d.add(StepConfigure, StatusOK, detail, "")
+	r.d.add(StepConfigure, StatusOK, detail, "")
+	return hasConfig
+}
 
-	check, err := proc.Provider.Check(ctx, provider.CheckRequest{})
+func (r *diagRun) check(ctx context.Context) fact {
+	in, d := r.in, r.d
+	check, err := r.proc.Provider.Check(ctx, provider.CheckRequest{})
 	if err != nil {
-		d.add(StepCheck, StatusFailed, scrub(err.Error(), *secrets), in.checkFix(cfg))
-		return d
+		d.add(StepCheck, StatusFailed, err.Error(), in.checkFix(r.cfg))
+		return 0
 	}
 	failed := false
 	for _, it := range check.Items {
 		st, fix := StatusOK, ""
 		if !it.OK {
-			st, fix, failed = StatusFailed, in.checkFix(cfg), true
+			st, fix, failed = StatusFailed, in.checkFix(r.cfg), true
 		}
-		d.add(scrub(it.Name, *secrets), st, scrub(it.Detail, *secrets), fix)
+		d.add(it.Name, st, it.Detail, fix)
 	}
 	if !check.Healthy && !failed {
-		d.add(StepCheck, StatusFailed, "the provider reports itself unhealthy", in.checkFix(cfg))
+		d.add(StepCheck, StatusFailed, "the provider reports itself unhealthy", in.checkFix(r.cfg))
 	}
 	if len(check.Items) == 0 && check.Healthy {
 		d.add(StepCheck, StatusOK, "healthy", "")
 	}
-	return d
+	return 0
 }
 
 func (in *instance) locateFix(err error) string {
 	dir := in.host.ShownPluginDir()
 	switch {
-	case errors.Is(err, catalog.ErrNotFound):
+	case errors.Is(err, plugindir.ErrNotFound):
 		return fmt.Sprintf("install the plugin binary as %s/%s (make build puts plugins in bin/plugins), or point plugin_dir in the configuration at the directory that holds it", dir, in.shownPlugin())
-	case errors.Is(err, catalog.ErrUnsafe):
+	case errors.Is(err, plugindir.ErrUnsafe):
 		return "make the plugin a regular, executable file that only root or the user running secrethost may replace, in a directory only they may write; the detail names the path and the command to run"
-	case errors.Is(err, catalog.ErrOutsideDir):
+	case errors.Is(err, plugindir.ErrOutsideDir):
 		return fmt.Sprintf("plugins must live inside the plugin directory %s; set plugin to a file name in it (provider block at %s)", dir, in.spec.Pos)
 	default:
 		return fmt.Sprintf("check that the plugin directory %s exists and is readable", dir)
@@ -311,20 +387,6 @@ func fileSHA256(path string) (string, error) {
 		return "", err
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
-}
-
-func schemeNames(s []string) string {
-	if len(s) == 0 {
-		return "(none)"
-	}
-	var b bytes.Buffer
-	for i, x := range s {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(x + "://")
-	}
-	return b.String()
 }
 
 func keys(m map[string]string) []string {

@@ -15,8 +15,8 @@ import (
 
 func TestValidateRoutesBySchemeAndKeepsOrder(t *testing.T) {
 	h := newHost(t,
-		config.Provider{Name: "file", Config: map[string]string{"dir": t.TempDir()}},
-		config.Provider{Name: "test"},
+		config.ProviderBlock{Name: "file", Config: map[string]string{"dir": t.TempDir()}},
+		config.ProviderBlock{Name: "test"},
 	)
 	refs := []string{"file://ok", "file://../bad", "test://anything", "vault://x", "file://ok", "no-scheme"}
 	res, err := h.Validate(ctx(t), refs)
@@ -61,7 +61,7 @@ func stepsOf(d host.Diagnosis) map[string]host.Step {
 
 func TestDiagnoseHealthyProvider(t *testing.T) {
 	dir := t.TempDir()
-	h := newHost(t, config.Provider{Name: "file", Config: map[string]string{"dir": dir}})
+	h := newHost(t, config.ProviderBlock{Name: "file", Config: map[string]string{"dir": dir}})
 	ds := h.Diagnose(ctx(t))
 	if len(ds) != 1 {
 		t.Fatalf("%d diagnoses", len(ds))
@@ -91,10 +91,10 @@ func TestDiagnoseHealthyProvider(t *testing.T) {
 func TestDiagnoseFailuresSayWhatToDo(t *testing.T) {
 	dir := pluginDir(t)
 	h := newHost(t,
-		config.Provider{Name: "missing", Plugin: "no-such-plugin"},
-		config.Provider{Name: "pinned", Plugin: "file", SHA256: strings.Repeat("0", 64)},
-		config.Provider{Name: "crash", Plugin: "test-crash"},
-		config.Provider{Name: "badconfig", Plugin: "file", Config: map[string]string{"dir": "/does/not/exist"}},
+		config.ProviderBlock{Name: "missing", Plugin: "no-such-plugin"},
+		config.ProviderBlock{Name: "pinned", Plugin: "file", SHA256: strings.Repeat("0", 64)},
+		config.ProviderBlock{Name: "crash", Plugin: "test-crash"},
+		config.ProviderBlock{Name: "badconfig", Plugin: "file", Config: map[string]string{"dir": "/does/not/exist"}},
 	)
 	ds := h.Diagnose(ctx(t))
 	byName := map[string]host.Diagnosis{}
@@ -134,7 +134,7 @@ func TestDiagnoseFailuresSayWhatToDo(t *testing.T) {
 
 func TestDescribeDoesNotConfigure(t *testing.T) {
 	// No dir: Configure would fail, Describe does not call it.
-	h := newHost(t, config.Provider{Name: "file"})
+	h := newHost(t, config.ProviderBlock{Name: "file"})
 	d := h.Describe(ctx(t))[0]
 	if !d.OK() || d.Info == nil || !slices.Equal(d.Info.Schemes, []string{"file"}) {
 		t.Errorf("describe: %+v", d)

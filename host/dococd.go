@@ -101,7 +101,7 @@ func OpenDocoCD(ctx context.Context, providerName string, logger *slog.Logger, o
 func (d *DocoCD) start(ctx context.Context) error {
 	var errs []error
 	for _, in := range d.providers {
-		if _, err := in.ready(ctx); err != nil {
+		if _, err := in.ready(ctx, needConfigured); err != nil {
 			errs = append(errs, err)
 			continue
 		}
@@ -122,7 +122,7 @@ func (d *DocoCD) warm(ctx context.Context, in *instance) {
 	defer cancel()
 	start := time.Now()
 	var resp provider.CheckResponse
-	err := in.call(ctx, "Check", func(p provider.Provider) error {
+	err := in.call(ctx, needConfigured, "Check", func(p provider.Provider) error {
 		var err error
 		resp, err = p.Check(ctx, provider.CheckRequest{})
 		return err
@@ -201,8 +201,11 @@ func DocoCDConfig(lookupEnv func(string) (string, bool)) (*config.Config, error)
 	if hostSet != connectSet {
 		return nil, cerr("%s and %s (or %s) must be set together", docoConnectHost, docoConnectToken, docoConnectTokenFile)
 	}
-	p := config.Provider{
+	network := true // both 1Password plugins say so: one start, with the proxy/CA settings
+	p := config.ProviderBlock{
 		Select:       DocoCDName,
+		Schemes:      []string{"op"},
+		Network:      &network,
 		Config:       map[string]string{},
 		SecretConfig: map[string]bool{},
 		Pos:          "doco-cd's variables (SECRET_PROVIDER=" + DocoCDName + ")",
@@ -229,7 +232,7 @@ func DocoCDConfig(lookupEnv func(string) (string, bool)) (*config.Config, error)
 	return &config.Config{
 		Source:    "doco-cd's variables",
 		Origin:    "host.OpenDocoCD",
-		Providers: []config.Provider{p},
+		Providers: []config.ProviderBlock{p},
 	}, nil
 }
 

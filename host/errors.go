@@ -11,8 +11,9 @@ import (
 )
 
 // ConfigError is a configuration that cannot be used, found when a
-// provider starts: the plugin rejected its settings (invalid_config), or two
-// providers declare the same scheme. Nothing was resolved. The CLI exits 2
+// provider starts: the plugin rejected its settings (invalid_config), two
+// providers declare the same scheme, or a plugin handles other schemes than
+// its provider block declares. Nothing was resolved. The CLI exits 2
 // for it, as for any configuration error.
 type ConfigError struct{ Err error }
 
@@ -118,7 +119,7 @@ func SafeReference(ref string) string {
 	if !utf8.ValidString(ref) {
 		return "<not valid UTF-8>"
 	}
-	if _, ok := schemeOf(ref); !ok {
+	if _, ok := provider.SchemeOf(ref); !ok {
 		return "<not a reference>"
 	}
 	return printable(ref)

@@ -8,7 +8,10 @@
 //	values, err := h.ResolveSecretReferences(ctx, deployConfig.ExternalSecrets)
 //
 // Plugins start on first use, one process per provider, reused across calls
-// and restarted once if they crash. Every call is all or nothing: a failed
+// and restarted once if they crash. Each provider's process goes through
+// one lifecycle (instance.go: stopped, described, configured, or rejected
+// for Validate only); a provider block that declares its schemes starts
+// only when a call has references of them. Every call is all or nothing: a failed
 // reference fails the call with an error that names every failure, and no
 // value is returned.
 package host
@@ -22,13 +25,12 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/hashicorp/go-hclog"
 
-	"github.com/secrethost/secrethost/host/catalog"
 	"github.com/secrethost/secrethost/host/config"
+	"github.com/secrethost/secrethost/host/plugindir"
 	"github.com/secrethost/secrethost/internal/harden"
 	"github.com/secrethost/secrethost/shared/launch"
 	"github.com/secrethost/secrethost/shared/provider"
@@ -89,6 +91,8 @@ type Host struct {
 	lookupEnv     func(string) (string, bool)
 	probeTimeout  time.Duration
 	providers     []*instance
+	// net: what plugins that use the network get (netenv.go).
+	net netSettings
 
 	mu     sync.Mutex
 	closed bool
@@ -112,7 +116,7 @@ func Open(configPath string, opts ...Option) (*Host, error) {
 			cfg.Origin = "host.Open"
 		}
 	} else {
-		cfg, err = config.Resolve("", o.lookupEnv)
+		cfg, err = config.FindAndLoad("", o.lookupEnv)
 	}
 	if err != nil {
 		return nil, err
@@ -126,7 +130,7 @@ func New(cfg *config.Config, opts ...Option) (*Host, error) {
 	o.harden()
 	// Socket directories of hosts that were killed too hard to clean up.
 	launch.SweepStaleSocketDirs(o.logger)
-	h := &Host{log: o.logger, lookupEnv: o.lookupEnv, probeTimeout: o.probeTimeout}
+	h := &Host{log: o.logger, lookupEnv: o.lookupEnv, probeTimeout: o.probeTimeout, net: networkSettings(o.lookupEnv)}
 	if err := h.choosePluginDir(o, cfg); err != nil {
 		return nil, err
 	}
@@ -136,16 +140,19 @@ func New(cfg *config.Config, opts ...Option) (*Host, error) {
 	// The configuration's description names a path given by the caller
 	// and where it came from, never a value of the file.
 	h.log.Info("configuration in use: " + cfg.Describe())
+	if len(h.net.names) > 0 { // names only: a proxy URL may hold a password
+		h.log.Debug("network settings for plugins that use the network", "variables", strings.Join(h.net.names, ","))
+	}
 	for _, p := range cfg.Providers {
 		pin, err := launch.ParsePin(p.SHA256)
 		if err != nil {
 			if p.IsSecret("sha256") {
-				err = fmt.Errorf("%w: the value of sha256, read with env() or file(), is not 64 hex digits (not shown)", catalog.ErrBadPin)
+				err = fmt.Errorf("%w: the value of sha256, read with env() or file(), is not 64 hex digits (not shown)", plugindir.ErrBadPin)
 			}
 			return nil, fmt.Errorf("provider %q (%s): %w", p.Name, p.Pos, err)
 		}
 		in := &instance{spec: p, pin: pin, host: h}
-		in.staticRaw = in.staticSecrets()
+		in.staticRaw = append(in.staticSecrets(), h.net.secrets...)
 		in.static = secretForms(in.staticRaw...)
 		in.log = &scrubLogger{Logger: h.log.Named(p.Name), secrets: in.secretsNow}
 		h.providers = append(h.providers, in)
@@ -260,42 +267,30 @@ func (h *Host) resolve(ctx context.Context, refs, names []string) (map[string][]
 	if err := h.usable(); err != nil {
 		return nil, err
 	}
-	uniq := unique(refs)
-	failures := map[string]*provider.Error{}
-	out := make(map[string][]byte, len(uniq))
-
-	groups, err := h.route(ctx, uniq, failures)
+	outcomes, err := h.dispatch(ctx, refs, needConfigured, "Resolve",
+		func(ctx context.Context, p provider.Provider, batch []string) ([]outcome, error) {
+			resp, err := p.Resolve(ctx, provider.ResolveRequest{References: batch})
+			out := make([]outcome, len(resp.Results))
+			for i, r := range resp.Results {
+				out[i] = outcome{ref: r.Reference, value: r.Value, err: r.Err}
+				if r.Err == nil && r.Value == nil {
+					// Never pass an absent value off as an empty secret.
+					out[i].err = provider.Errorf(provider.CodeInternal, r.Reference, "provider returned neither a value nor an error")
+				}
+			}
+			return out, err
+		})
 	if err != nil {
 		return nil, err
 	}
-	var mu sync.Mutex
-	err = fanOut(groups, func(in *instance, batch []string) error {
-		var resp provider.ResolveResponse
-		err := in.call(ctx, "Resolve", func(p provider.Provider) error {
-			var err error
-			resp, err = p.Resolve(ctx, provider.ResolveRequest{References: batch})
-			return err
-		})
-		if err != nil {
-			return err
+	failures := map[string]*provider.Error{}
+	out := make(map[string][]byte, len(outcomes))
+	for ref, o := range outcomes {
+		if o.err != nil {
+			failures[ref] = o.err
+		} else {
+			out[ref] = o.value
 		}
-		mu.Lock()
-		defer mu.Unlock()
-		for _, r := range resp.Results {
-			switch {
-			case r.Err != nil:
-				failures[r.Reference] = in.scrubResult(r.Err)
-			case r.Value == nil:
-				// Never pass an absent value off as an empty secret.
-				failures[r.Reference] = provider.Errorf(provider.CodeInternal, r.Reference, "provider returned neither a value nor an error")
-			default:
-				out[r.Reference] = r.Value
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, err
 	}
 	if len(failures) > 0 {
 		return nil, newResolveError(refs, names, failures)
@@ -303,58 +298,86 @@ func (h *Host) resolve(ctx context.Context, refs, names []string) (map[string][]
 	return out, nil
 }
 
-// fanOut calls each provider with its batch, concurrently, and joins the
-// errors of calls that could not be made.
-func fanOut(groups map[*instance][]string, call func(in *instance, batch []string) error) error {
+// outcome is what became of one reference in a call: a value (Resolve) or
+// an error (nil for a valid or resolved reference).
+type outcome struct {
+	ref   string
+	value []byte
+	err   *provider.Error
+}
+
+// batchCall is one provider call for a batch of references, through the
+// redaction layer; the client adapter has already checked one result per
+// reference, in order.
+type batchCall func(ctx context.Context, p provider.Provider, batch []string) ([]outcome, error)
+
+// dispatch is the one fan-out of Resolve and Validate: it routes the
+// distinct references to their providers (starting only the providers the
+// call needs, see schemeMap), calls each provider with its batch
+// concurrently, the process brought to n first, and returns every
+// reference's outcome, routing failures included. The error joins the
+// calls that could not be made at all.
+func (h *Host) dispatch(ctx context.Context, refs []string, n need, method string, call batchCall) (map[string]outcome, error) {
+	uniq := unique(refs)
+	schemes, err := h.schemeMap(ctx, n)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]outcome, len(uniq))
+	groups := routeWith(schemes, uniq, out)
+	var mu sync.Mutex
 	errs := make(chan error, len(groups))
 	for in, batch := range groups {
-		go func() { errs <- call(in, batch) }()
+		go func() {
+			var results []outcome
+			err := in.call(ctx, n, method, func(p provider.Provider) error {
+				var err error
+				results, err = call(ctx, p, batch)
+				return err
+			})
+			if err == nil {
+				mu.Lock()
+				for _, r := range results {
+					out[r.ref] = r
+				}
+				mu.Unlock()
+			}
+			errs <- err
+		}()
 	}
 	var all []error
 	for range groups {
 		all = append(all, <-errs)
 	}
-	return errors.Join(all...)
-}
-
-// route assigns each reference to the provider that declared its scheme,
-// starting every provider to learn them.
-func (h *Host) route(ctx context.Context, refs []string, failures map[string]*provider.Error) (map[*instance][]string, error) {
-	schemes, err := h.schemes(ctx, func(ctx context.Context, in *instance) ([]string, error) {
-		_, err := in.ready(ctx)
-		return in.schemes(), err
-	})
-	if err != nil {
-		return nil, err
-	}
-	return routeWith(schemes, refs, failures), nil
+	return out, errors.Join(all...)
 }
 
 // routeWith groups refs by the provider of their scheme; a reference with
-// no provider fails as invalid_reference.
-func routeWith(schemes map[string]*instance, refs []string, failures map[string]*provider.Error) map[*instance][]string {
+// no provider fails as invalid_reference (an outcome in failed).
+func routeWith(schemes map[string]*instance, refs []string, failed map[string]outcome) map[*instance][]string {
 	groups := map[*instance][]string{}
+	fail := func(ref string, e *provider.Error) { failed[ref] = outcome{ref: ref, err: e} }
 	for _, ref := range refs {
-		scheme, ok := schemeOf(ref)
+		scheme, ok := provider.SchemeOf(ref)
 		in := schemes[scheme]
 		switch {
 		case !utf8.ValidString(ref):
 			// Caught here, before the wire (gRPC cannot marshal it and
 			// would fail the whole batch), and never shown: it may be a
 			// secret put where a reference belongs.
-			failures[ref] = provider.Errorf(provider.CodeInvalidReference, SafeReference(ref),
-				"not valid UTF-8 text, so not a secret reference (its bytes are not shown)")
+			fail(ref, provider.Errorf(provider.CodeInvalidReference, SafeReference(ref),
+				"not valid UTF-8 text, so not a secret reference (its bytes are not shown)"))
 		case !ok:
 			// Not shown either: a value that is not a reference may be a
 			// secret pasted in place of one.
-			failures[ref] = provider.Errorf(provider.CodeInvalidReference, SafeReference(ref),
-				"not a secret reference (the value is not shown): expected <scheme>://…, where scheme is one of %s", schemeList(schemes))
+			fail(ref, provider.Errorf(provider.CodeInvalidReference, SafeReference(ref),
+				"not a secret reference (the value is not shown): expected <scheme>://…, where scheme is one of %s", schemeList(schemes)))
 		case in == nil:
 			// Not shown: a value with a scheme no provider handles did
 			// not parse as a reference either (a URL holding a token,
 			// https://oauth2:ghp_…@github.com/…, say).
-			failures[ref] = provider.Errorf(provider.CodeInvalidReference, unknownSchemeRef,
-				"not a reference of a configured scheme (the value is not shown); configured schemes: %s", schemeList(schemes))
+			fail(ref, provider.Errorf(provider.CodeInvalidReference, unknownSchemeRef,
+				"not a reference of a configured scheme (the value is not shown); configured schemes: %s", schemeList(schemes)))
 		default:
 			groups[in] = append(groups[in], ref)
 		}
@@ -362,18 +385,29 @@ func routeWith(schemes map[string]*instance, refs []string, failures map[string]
 	return groups
 }
 
-// schemes learns, from every provider concurrently, the schemes each
-// declares (learn usually starts it: with one provider, that is simply its
-// first start) and maps each scheme to its provider.
-func (h *Host) schemes(ctx context.Context, learn func(context.Context, *instance) ([]string, error)) (map[string]*instance, error) {
+// schemeMap maps each scheme to its provider. A provider whose block
+// declares its schemes (schemes = ["op"]) is taken at its word and not
+// started here: it starts when a reference of one of them is routed to it
+// (and fails then if the plugin handles other schemes). Every other
+// provider is brought to n, concurrently, to learn its schemes: with one
+// provider, that is simply its first start.
+func (h *Host) schemeMap(ctx context.Context, n need) (map[string]*instance, error) {
 	errs := make([]error, len(h.providers))
 	declared := make([][]string, len(h.providers))
 	var wg sync.WaitGroup
 	for i, in := range h.providers {
+		if len(in.spec.Schemes) > 0 {
+			declared[i] = lowered(in.spec.Schemes)
+			continue
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			declared[i], errs[i] = learn(ctx, in)
+			p, err := in.ready(ctx, n)
+			if err == nil {
+				declared[i] = lowered(p.info.Schemes)
+			}
+			errs[i] = err
 		}()
 	}
 	wg.Wait()
@@ -422,24 +456,12 @@ func (h *Host) usable() error {
 	return nil
 }
 
-// schemeOf finds a reference's scheme. Whitespace around the reference is
-// no part of it, at the start as at the end (the plugins trim both).
-func schemeOf(ref string) (string, bool) {
-	ref = strings.TrimLeftFunc(ref, unicode.IsSpace)
-	i := strings.Index(ref, "://")
-	if i <= 0 {
-		return "", false
-	}
-	return strings.ToLower(ref[:i]), true
-}
-
 func schemeList(m map[string]*instance) string {
 	s := make([]string, 0, len(m))
 	for k := range m {
-		s = append(s, k+"://")
+		s = append(s, k)
 	}
-	sort.Strings(s)
-	return strings.Join(s, ", ")
+	return provider.SchemeList(s)
 }
 
 func unique(refs []string) []string {

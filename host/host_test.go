@@ -48,7 +48,7 @@ func pluginDir(t testing.TB) string {
 	return dir
 }
 
-func newHost(t *testing.T, providers ...config.Provider) *host.Host {
+func newHost(t *testing.T, providers ...config.ProviderBlock) *host.Host {
 	t.Helper()
 	for i := range providers {
 		if providers[i].Plugin == "" {
@@ -85,7 +85,7 @@ func TestResolveThroughExampleProvider(t *testing.T) {
 	secrets := t.TempDir()
 	os.WriteFile(filepath.Join(secrets, "db_password"), []byte("s3cret\nline2"), 0o600)
 	os.WriteFile(filepath.Join(secrets, "api_key"), []byte("key-123"), 0o600)
-	h := newHost(t, config.Provider{Name: "file", Config: map[string]string{"dir": secrets}})
+	h := newHost(t, config.ProviderBlock{Name: "file", Config: map[string]string{"dir": secrets}})
 
 	got, err := h.ResolveSecretReferences(ctx(t), map[string]string{
 		"DB_PASSWORD": "file://db_password",
@@ -153,7 +153,7 @@ func resolvePid(t *testing.T, h *host.Host) int {
 }
 
 func TestPluginReusedAndRestartedAfterKill(t *testing.T) {
-	h := newHost(t, config.Provider{Name: "test"})
+	h := newHost(t, config.ProviderBlock{Name: "test"})
 	pid := resolvePid(t, h)
 	if again := resolvePid(t, h); again != pid {
 		t.Fatalf("second call ran in a new process (%d, then %d): plugins must be reused", pid, again)
@@ -169,7 +169,7 @@ func TestPluginReusedAndRestartedAfterKill(t *testing.T) {
 }
 
 func TestCrashDuringCallRestartsThenReportsSecondCrash(t *testing.T) {
-	h := newHost(t, config.Provider{Name: "test"})
+	h := newHost(t, config.ProviderBlock{Name: "test"})
 	first := resolvePid(t, h)
 	_, err := h.GetSecret(ctx(t), "test://panic")
 	if !errors.Is(err, host.ErrCrashed) {
@@ -185,7 +185,7 @@ func TestCrashDuringCallRestartsThenReportsSecondCrash(t *testing.T) {
 }
 
 func TestDeadlineKillsHungPlugin(t *testing.T) {
-	h := newHost(t, config.Provider{Name: "test"})
+	h := newHost(t, config.ProviderBlock{Name: "test"})
 	pid := resolvePid(t, h)
 	c, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
@@ -209,7 +209,7 @@ func TestChecksumMismatchIsNeverExecuted(t *testing.T) {
 	script := filepath.Join(dir, "pinned")
 	os.WriteFile(script, []byte("#!/bin/sh\ntouch "+marker+"\n"), 0o755)
 	wrong := sha256.Sum256([]byte("something else"))
-	h, err := host.New(&config.Config{Providers: []config.Provider{{
+	h, err := host.New(&config.Config{Providers: []config.ProviderBlock{{
 		Name: "pinned", Plugin: "pinned", SHA256: hex.EncodeToString(wrong[:]), Pos: "config.hcl:3:1",
 	}}}, host.WithPluginDir(dir))
 	if err != nil {
@@ -232,7 +232,7 @@ func TestChecksumMismatchIsNeverExecuted(t *testing.T) {
 	// The right pin launches it (and the same host config restarts it with
 	// a fresh SecureConfig every time).
 	sum := sha256Of(t, filepath.Join(pluginDir(t), "test"))
-	h2 := newHost(t, config.Provider{Name: "test", SHA256: sum})
+	h2 := newHost(t, config.ProviderBlock{Name: "test", SHA256: sum})
 	pid := resolvePid(t, h2)
 	syscall.Kill(pid, syscall.SIGKILL)
 	waitGone(t, pid)
@@ -252,7 +252,7 @@ func TestPluginSeesNoHostEnvironment(t *testing.T) {
 	t.Setenv("HOST_ONLY_SECRET", "do-not-leak-4711")
 	t.Setenv("TEST_TOKEN", "declared-token-0815")
 	t.Setenv("UNDECLARED", "x")
-	h := newHost(t, config.Provider{Name: "test", ConfigFromEnv: true})
+	h := newHost(t, config.ProviderBlock{Name: "test", ConfigFromEnv: true})
 	env, err := h.GetSecret(ctx(t), "test://env")
 	if err != nil {
 		t.Fatal(err)
@@ -285,7 +285,7 @@ func TestStartupFailuresAreReadable(t *testing.T) {
 	}
 	for name, want := range cases {
 		t.Run(name, func(t *testing.T) {
-			h := newHost(t, config.Provider{Name: name})
+			h := newHost(t, config.ProviderBlock{Name: name})
 			_, err := h.GetSecret(ctx(t), "test://a")
 			if !errors.Is(err, launch.ErrStart) {
 				t.Fatalf("want ErrStart, got %v", err)
@@ -303,7 +303,7 @@ func TestStartupFailuresAreReadable(t *testing.T) {
 // the plugin's stderr itself: the call succeeds and the lines are logged.
 func TestPluginLogLinesOfWrongTypesDoNotCrashTheHost(t *testing.T) {
 	var logs syncbuf.Buffer
-	h, err := host.New(&config.Config{Source: "test", Providers: []config.Provider{{Name: "test-badlog", Plugin: "test-badlog", Pos: "test.hcl:1:1"}}},
+	h, err := host.New(&config.Config{Source: "test", Providers: []config.ProviderBlock{{Name: "test-badlog", Plugin: "test-badlog", Pos: "test.hcl:1:1"}}},
 		host.WithPluginDir(pluginDir(t)),
 		host.WithLogger(hclog.New(&hclog.LoggerOptions{Level: hclog.Trace, Output: &logs})))
 	if err != nil {
@@ -325,7 +325,7 @@ func TestPluginLogLinesOfWrongTypesDoNotCrashTheHost(t *testing.T) {
 func TestBrokenBatchesAreProtocolErrors(t *testing.T) {
 	for _, name := range []string{"test-shortbatch", "test-longbatch", "test-extra"} {
 		t.Run(name, func(t *testing.T) {
-			h := newHost(t, config.Provider{Name: name})
+			h := newHost(t, config.ProviderBlock{Name: name})
 			v, err := h.GetSecrets(ctx(t), []string{"test://a", "test://b"})
 			if !errors.Is(err, plugin.ErrProtocol) || v != nil {
 				t.Fatalf("want ErrProtocol and no values, got %v, %v", v, err)
@@ -335,7 +335,7 @@ func TestBrokenBatchesAreProtocolErrors(t *testing.T) {
 }
 
 func TestConfigureErrorNamesProvider(t *testing.T) {
-	h := newHost(t, config.Provider{Name: "test", Pos: "config.hcl:9:1", Config: map[string]string{"fail": "1"}})
+	h := newHost(t, config.ProviderBlock{Name: "test", Pos: "config.hcl:9:1", Config: map[string]string{"fail": "1"}})
 	_, err := h.GetSecret(ctx(t), "test://a")
 	if !errors.Is(err, provider.ErrInvalidConfig) || !strings.Contains(err.Error(), `provider "test" (config.hcl:9:1)`) {
 		t.Fatalf("got %v", err)
@@ -399,7 +399,7 @@ func TestSIGKILLedHostLeavesNoPlugin(t *testing.T) {
 }
 
 func hostHelper() {
-	h, err := host.New(&config.Config{Providers: []config.Provider{{Name: "test", Plugin: "test", Pos: "helper"}}},
+	h, err := host.New(&config.Config{Providers: []config.ProviderBlock{{Name: "test", Plugin: "test", Pos: "helper"}}},
 		host.WithPluginDir(os.Getenv("SECRETHOST_TEST_PLUGIN_DIR")))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -424,7 +424,7 @@ func TestBinaryChangedAfterPinIsRefused(t *testing.T) {
 	src := pluginDir(t)
 	dir := t.TempDir()
 	copyFile(t, filepath.Join(src, "test"), filepath.Join(dir, "test"))
-	h, err := host.New(&config.Config{Providers: []config.Provider{{
+	h, err := host.New(&config.Config{Providers: []config.ProviderBlock{{
 		Name: "test", Plugin: "test", SHA256: sha256Of(t, filepath.Join(dir, "test")), Pos: "config.hcl:1:1",
 	}}}, host.WithPluginDir(dir))
 	if err != nil {
@@ -461,7 +461,7 @@ func copyFile(t *testing.T, from, to string) {
 // token in an error (ours never do) still does not get it past the host.
 func TestHostScrubsTokensFromCarelessPlugins(t *testing.T) {
 	const token = "careless-token-5150"
-	h := newHost(t, config.Provider{Name: "test", Config: map[string]string{"TEST_TOKEN": token}})
+	h := newHost(t, config.ProviderBlock{Name: "test", Config: map[string]string{"TEST_TOKEN": token}})
 	_, err := h.GetSecret(ctx(t), "test://leak")
 	if err == nil || strings.Contains(err.Error(), token) || !strings.Contains(err.Error(), "<redacted>") {
 		t.Fatalf("per-reference error: %v", err)
@@ -471,7 +471,7 @@ func TestHostScrubsTokensFromCarelessPlugins(t *testing.T) {
 		t.Fatalf("the failure's own message holds the token: %+v", rerr)
 	}
 
-	h = newHost(t, config.Provider{Name: "test", Config: map[string]string{"TEST_TOKEN": token, "leak": "1"}})
+	h = newHost(t, config.ProviderBlock{Name: "test", Config: map[string]string{"TEST_TOKEN": token, "leak": "1"}})
 	_, err = h.GetSecret(ctx(t), "test://a")
 	if !errors.Is(err, provider.ErrInvalidConfig) || strings.Contains(err.Error(), token) || !strings.Contains(err.Error(), "<redacted>") {
 		t.Fatalf("Configure error: %v", err)
@@ -486,7 +486,7 @@ func TestHostScrubsTokensFromCarelessPlugins(t *testing.T) {
 // rejected (no token in a CI job, say) still validates references, with an
 // unconfigured plugin that is stopped afterwards; resolving still fails.
 func TestValidateWithoutCredentials(t *testing.T) {
-	h := newHost(t, config.Provider{Name: "test", Config: map[string]string{"fail": "1"}})
+	h := newHost(t, config.ProviderBlock{Name: "test", Config: map[string]string{"fail": "1"}})
 	got, err := h.Validate(ctx(t), []string{"test://a", "nosuch://x", "test://a"})
 	if err != nil {
 		t.Fatal(err)

@@ -6,7 +6,7 @@ import (
 	"io/fs"
 	"path/filepath"
 
-	"github.com/secrethost/secrethost/host/catalog"
+	"github.com/secrethost/secrethost/host/plugindir"
 	"github.com/secrethost/secrethost/host/config"
 )
 
@@ -42,7 +42,7 @@ func (h *Host) choosePluginDir(o options, cfg *config.Config) error {
 			h.pluginDirFrom = "$" + EnvPluginDir
 			return nil
 		}
-		dir, err := catalog.DefaultDir()
+		dir, err := plugindir.DefaultDir()
 		if err != nil {
 			return err
 		}
@@ -60,7 +60,7 @@ func (h *Host) PluginDirFrom() string { return h.pluginDirFrom }
 // does not exist, which directory was searched, where that came from, and
 // how to choose another.
 func (h *Host) explainLocate(err error) error {
-	if err == nil || !(errors.Is(err, catalog.ErrNotFound) || errors.Is(err, fs.ErrNotExist)) {
+	if err == nil || !(errors.Is(err, plugindir.ErrNotFound) || errors.Is(err, fs.ErrNotExist)) {
 		return err
 	}
 	return fmt.Errorf("%w (plugin directory %s, from %s; set --plugin-dir or $%s, or plugin_dir in a configuration file, to use another)",

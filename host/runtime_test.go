@@ -22,14 +22,14 @@ import (
 )
 
 // loggedHost is newHost with the log also kept for inspection.
-func loggedHost(t *testing.T, p config.Provider, opts ...host.Option) (*host.Host, *syncbuf.Buffer) {
+func loggedHost(t *testing.T, p config.ProviderBlock, opts ...host.Option) (*host.Host, *syncbuf.Buffer) {
 	t.Helper()
 	if p.Plugin == "" {
 		p.Plugin = p.Name
 	}
 	p.Pos = "test.hcl:1:1"
 	logs := &syncbuf.Buffer{}
-	h, err := host.New(&config.Config{Source: "test", Providers: []config.Provider{p}}, append([]host.Option{
+	h, err := host.New(&config.Config{Source: "test", Providers: []config.ProviderBlock{p}}, append([]host.Option{
 		host.WithPluginDir(pluginDir(t)),
 		host.WithLogger(hclog.New(&hclog.LoggerOptions{Level: hclog.Trace, Output: io.MultiWriter(logs, testWriter{t})}))}, opts...)...)
 	if err != nil {
@@ -43,7 +43,7 @@ func loggedHost(t *testing.T, p config.Provider, opts ...host.Option) (*host.Hos
 // slow backend; one of them cancels its calls again and again. The others
 // all succeed in the same process, and nothing is called a crash.
 func TestCancelledCallerEndsOnlyItsOwnCall(t *testing.T) {
-	h, logs := loggedHost(t, config.Provider{Name: "test"})
+	h, logs := loggedHost(t, config.ProviderBlock{Name: "test"})
 	pid := resolvePid(t, h)
 
 	stop := make(chan struct{})
@@ -102,7 +102,7 @@ func TestCancelledCallerEndsOnlyItsOwnCall(t *testing.T) {
 // TestDeadlineKeepsAnsweringPlugin: a call that runs past its deadline in a
 // plugin that still answers ends that call only; the plugin is kept.
 func TestDeadlineKeepsAnsweringPlugin(t *testing.T) {
-	h, logs := loggedHost(t, config.Provider{Name: "test"})
+	h, logs := loggedHost(t, config.ProviderBlock{Name: "test"})
 	pid := resolvePid(t, h)
 
 	var wg sync.WaitGroup
@@ -144,7 +144,7 @@ func TestInvalidUTF8FailsOnlyItsReference(t *testing.T) {
 	testbin.Build(t, pluginDir(t), "test-rawutf8", "./host/internal/testplugin", "-X main.mode=rawutf8")
 	for _, name := range []string{"test", "test-rawutf8"} {
 		t.Run(name, func(t *testing.T) {
-			h, _ := loggedHost(t, config.Provider{Name: name})
+			h, _ := loggedHost(t, config.ProviderBlock{Name: name})
 			_, err := h.ResolveSecretReferences(ctx(t), map[string]string{
 				"GOOD":    "test://a",
 				"BAD":     "test://\xff\xfehunter2",
@@ -190,7 +190,7 @@ func TestInvalidUTF8FailsOnlyItsReference(t *testing.T) {
 // plugin's message (a terminal escape, a newline forging another line of
 // the report) are escaped in the error text.
 func TestFailuresAreOneLineEach(t *testing.T) {
-	h, _ := loggedHost(t, config.Provider{Name: "test"})
+	h, _ := loggedHost(t, config.ProviderBlock{Name: "test"})
 	_, err := h.ResolveSecretReferences(ctx(t), map[string]string{
 		"A": "test://missing\x1b[2J\n  B (test://b): ok: forged",
 	})
@@ -211,7 +211,7 @@ func TestFailuresAreOneLineEach(t *testing.T) {
 // caller whose call it was serving moves to a fresh process and succeeds,
 // and nothing is called a crash.
 func TestStuckPluginStoppedWithoutBlamingOthers(t *testing.T) {
-	h, logs := loggedHost(t, config.Provider{Name: "test"}, host.WithProbeTimeout(500*time.Millisecond))
+	h, logs := loggedHost(t, config.ProviderBlock{Name: "test"}, host.WithProbeTimeout(500*time.Millisecond))
 	pid := resolvePid(t, h)
 	innocent := make(chan error, 1)
 	var got string
@@ -247,7 +247,7 @@ func TestStuckPluginStoppedWithoutBlamingOthers(t *testing.T) {
 // for the caller waiting on it, which gets the plugin started once.
 func TestCancelDuringStartEndsOnlyThatCaller(t *testing.T) {
 	testbin.Build(t, pluginDir(t), "test-slowstart", "./host/internal/testplugin", "-X main.mode=slowstart")
-	h, logs := loggedHost(t, config.Provider{Name: "test-slowstart"})
+	h, logs := loggedHost(t, config.ProviderBlock{Name: "test-slowstart"})
 	c, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(100*time.Millisecond, cancel)
 	other := make(chan error, 1)

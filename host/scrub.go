@@ -7,17 +7,17 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/secrethost/secrethost/internal/redact"
 	"github.com/secrethost/secrethost/shared/provider"
 )
 
-// redactedMark replaces a configured secret found in a plugin's words.
-const redactedMark = "<redacted>"
-
-// minSecretLen keeps very short values from turning ordinary words into
-// redaction marks; no real token is this short. It applies to a whole value
-// and to each line of a multi-line one alike: a line shorter than this
-// (after trimming surrounding white space) is not scrubbed on its own.
-const minSecretLen = 4
+// The mark and the threshold are internal/redact's (Mark, MinLen): a line
+// of a multi-line value shorter than MinLen (after trimming surrounding
+// white space) is not scrubbed on its own.
+const (
+	redactedMark = redact.Mark
+	minSecretLen = redact.MinLen
+)
 
 // sensitiveValues lists the credentials cfg holds, for scrubbing: the
 // values of attributes the plugin's schema marks Sensitive and the content
@@ -67,7 +67,7 @@ func secretForms(values ...string) []string {
 }
 
 // staticSecrets lists what this provider's configuration holds that came
-// from env() or file() (see config.Provider.Secret and SecretConfig), and
+// from env() or file() (see config.ProviderBlock.Secret and SecretConfig), and
 // the plugin paths derived from a plugin or plugin_dir read that way: known
 // before the plugin starts, scrubbed from everything the host reports about
 // it. Raw values; secretForms expands them.
@@ -175,10 +175,3 @@ func (in *instance) secretsNow() []string {
 }
 
 func (in *instance) scrub(s string) string { return scrub(s, in.secretsNow()) }
-
-func (in *instance) scrubError(err error) error { return scrubError(err, in.secretsNow()) }
-
-// scrubResult is for per-reference errors reported by the plugin.
-func (in *instance) scrubResult(e *provider.Error) *provider.Error {
-	return scrubProviderError(e, in.secretsNow())
-}

@@ -20,12 +20,14 @@ import (
 // (or the value trimmed of surrounding whitespace) is exactly a credential
 // a provider is configured with: the value of a Sensitive attribute (a
 // token the configuration reads with env("ANY_NAME")) or the content of a
-// SecretFile attribute's file (a token file). Names only.
+// SecretFile attribute's file (a token file), or, when a provider uses the
+// network, a proxy URL with credentials among the host's network settings
+// (the whole URL or its password: see NetworkEnvNames). Names only.
 //
-// Schemas come from the providers' plugins: those started before are not
-// asked again; the others are started just far enough to describe
-// themselves (not configured) and stopped again. The error names the
-// provider that could not be asked.
+// Schemas come from the providers' plugins: those running are not asked
+// again; the others are started just far enough to describe themselves
+// (not configured), and a later call that needs them configured goes on
+// with that process. The error names the provider that could not be asked.
 func (h *Host) SensitiveEnv(ctx context.Context, environ []string) ([]string, error) {
 	names, values, err := h.credentials(ctx)
 	if err != nil {
@@ -84,6 +86,9 @@ func (h *Host) credentials(ctx context.Context) (names, values map[string]bool, 
 		}
 		for _, v := range credentialValues(info, cfg) {
 			values[v] = true
+		}
+		for _, v := range h.networkSecrets(info.UsesNetwork) {
+			values[v] = true // a proxy URL's user:password@
 		}
 	}
 	return names, values, nil
@@ -145,27 +150,13 @@ func readSecretFile(path string) string {
 	return strings.TrimSpace(string(data))
 }
 
-// schema returns the plugin's self-description: the one from its last
-// start, else a fresh Describe.
+// schema returns the plugin's self-description, from the instance's
+// process, which is started (described, not configured) if it is not
+// running: a later call that needs it configured goes on from there.
 func (in *instance) schema(ctx context.Context) (provider.InfoResponse, error) {
-	in.mu.Lock()
-	info := in.info
-	in.mu.Unlock()
-	if info.ProtocolVersion != 0 { // set by every successful start
-		return info, nil
+	p, err := in.ready(ctx, needDescribed)
+	if err != nil {
+		return provider.InfoResponse{}, err
 	}
-	d := in.diagnose(ctx, false)
-	if d.Info != nil && d.OK() {
-		return *d.Info, nil
-	}
-	var problems []string
-	for _, s := range d.Steps {
-		if s.Status == StatusFailed {
-			problems = append(problems, s.Name+": "+s.Detail)
-		}
-	}
-	if len(problems) == 0 {
-		problems = append(problems, "the plugin did not describe itself")
-	}
-	return provider.InfoResponse{}, in.errorf("cannot learn its configuration schema: %s", strings.Join(problems, "; "))
+	return p.info, nil
 }

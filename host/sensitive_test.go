@@ -23,13 +23,13 @@ func TestSensitiveEnv(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name string
-		p    config.Provider
+		p    config.ProviderBlock
 		want []string
 	}{
-		{"config map", config.Provider{Name: "test", Config: map[string]string{"TEST_TOKEN": "tok-value-1"}}, []string{"COPY", "TEST_TOKEN"}},
+		{"config map", config.ProviderBlock{Name: "test", Config: map[string]string{"TEST_TOKEN": "tok-value-1"}}, []string{"COPY", "TEST_TOKEN"}},
 		// Not started, and its configuration would be rejected: it is
 		// only asked to describe itself.
-		{"described, not configured", config.Provider{Name: "test", Config: map[string]string{"fail": "1"}}, []string{"TEST_TOKEN"}},
+		{"described, not configured", config.ProviderBlock{Name: "test", Config: map[string]string{"fail": "1"}}, []string{"TEST_TOKEN"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHost(t, tc.p)
@@ -44,7 +44,7 @@ func TestSensitiveEnv(t *testing.T) {
 	}
 
 	// A started provider is not started again.
-	h := newHost(t, config.Provider{Name: "test", Config: map[string]string{"TEST_TOKEN": "tok-value-1"}})
+	h := newHost(t, config.ProviderBlock{Name: "test", Config: map[string]string{"TEST_TOKEN": "tok-value-1"}})
 	pid := resolvePid(t, h)
 	if got, err := h.SensitiveEnv(ctx(t), environ); err != nil || !slices.Equal(got, []string{"COPY", "TEST_TOKEN"}) {
 		t.Errorf("SensitiveEnv = %q, %v", got, err)
@@ -54,7 +54,7 @@ func TestSensitiveEnv(t *testing.T) {
 	}
 
 	// A provider that cannot describe itself is an error that names it.
-	h = newHost(t, config.Provider{Name: "gone", Plugin: "no-such-plugin", Pos: "config.hcl:4:1"})
+	h = newHost(t, config.ProviderBlock{Name: "gone", Plugin: "no-such-plugin", Pos: "config.hcl:4:1"})
 	if _, err := h.SensitiveEnv(ctx(t), environ); err == nil || !strings.Contains(err.Error(), `provider "gone" (config.hcl:4:1)`) {
 		t.Errorf("want an error naming the provider, got %v", err)
 	}
@@ -81,7 +81,7 @@ func TestSensitiveTokenFile(t *testing.T) {
 		t.Run(path, func(t *testing.T) {
 			t.Chdir(dir)
 			for _, started := range []bool{false, true} {
-				h := newHost(t, config.Provider{Name: "test", Config: map[string]string{"TEST_TOKEN_FILE": path}})
+				h := newHost(t, config.ProviderBlock{Name: "test", Config: map[string]string{"TEST_TOKEN_FILE": path}})
 				if started {
 					// The test plugin reads a relative path from its own
 					// directory, so only the absolute one can be used.
@@ -110,7 +110,7 @@ func TestSensitiveTokenFile(t *testing.T) {
 			}
 		})
 	}
-	h := newHost(t, config.Provider{Name: "test", Config: map[string]string{"TEST_TOKEN_FILE": filepath.Join(dir, "missing")}})
+	h := newHost(t, config.ProviderBlock{Name: "test", Config: map[string]string{"TEST_TOKEN_FILE": filepath.Join(dir, "missing")}})
 	if vals, err := h.SensitiveValues(ctx(t)); err != nil || len(vals) != 0 {
 		t.Errorf("missing file: %d values, %v", len(vals), err)
 	}

@@ -17,8 +17,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/secrethost/secrethost/host"
-	"github.com/secrethost/secrethost/host/catalog"
 	"github.com/secrethost/secrethost/host/config"
+	"github.com/secrethost/secrethost/host/plugindir"
 	"github.com/secrethost/secrethost/shared/launch"
 )
 
@@ -60,7 +60,7 @@ func TestHostRefusesReplaceablePlugin(t *testing.T) {
 				t.Fatal(err)
 			}
 			bad := c.change(parent, dir, bin)
-			h, err := host.New(&config.Config{Providers: []config.Provider{{
+			h, err := host.New(&config.Config{Providers: []config.ProviderBlock{{
 				Name: "p", Plugin: "plugin", Pos: "config.hcl:1:1",
 			}}}, host.WithPluginDir(dir))
 			if err != nil {
@@ -78,7 +78,7 @@ func TestHostRefusesReplaceablePlugin(t *testing.T) {
 			if statErr == nil {
 				t.Fatalf("the plugin ran although %s is replaceable", bad)
 			}
-			if !errors.Is(err, catalog.ErrUnsafe) {
+			if !errors.Is(err, plugindir.ErrUnsafe) {
 				t.Fatalf("want ErrUnsafe, got %v", err)
 			}
 			for _, w := range []string{`provider "p"`, bad + " ", c.want + " " + bad} {
@@ -148,7 +148,7 @@ func TestPinnedPluginSwapDuringLaunch(t *testing.T) {
 	var ran, refused, i int
 	deadline := time.Now().Add(2 * time.Minute)
 	for ; i < launches || ((ran < 5 || refused < 5) && time.Now().Before(deadline)); i++ {
-		h, err := host.New(&config.Config{Providers: []config.Provider{{
+		h, err := host.New(&config.Config{Providers: []config.ProviderBlock{{
 			Name: "test", Plugin: "test", SHA256: pin, Pos: "config.hcl:1:1",
 		}}}, host.WithPluginDir(dir))
 		if err != nil {
@@ -189,7 +189,7 @@ func TestPinnedScriptIsRefused(t *testing.T) {
 	marker := filepath.Join(dir, "executed")
 	script := filepath.Join(dir, "pinned")
 	os.WriteFile(script, []byte("#!/bin/sh\ntouch "+marker+"\n"), 0o755)
-	h, err := host.New(&config.Config{Providers: []config.Provider{{
+	h, err := host.New(&config.Config{Providers: []config.ProviderBlock{{
 		Name: "pinned", Plugin: "pinned", SHA256: sha256Of(t, script), Pos: "config.hcl:3:1",
 	}}}, host.WithPluginDir(dir))
 	if err != nil {
@@ -217,7 +217,7 @@ func TestPluginWorkingDirectory(t *testing.T) {
 	dir := pluginDir(t)
 	for name, pin := range map[string]string{"unpinned": "", "pinned": sha256Of(t, filepath.Join(dir, "test"))} {
 		t.Run(name, func(t *testing.T) {
-			h := newHost(t, config.Provider{Name: "test", SHA256: pin})
+			h := newHost(t, config.ProviderBlock{Name: "test", SHA256: pin})
 			pid := resolvePid(t, h)
 			cwd, err := os.Readlink(fmt.Sprintf("/proc/%d/cwd", pid))
 			if err != nil {
@@ -280,7 +280,7 @@ func TestHardenHelper(t *testing.T) {
 	if mode == "allow" {
 		opts = append(opts, host.AllowCoreDumps())
 	}
-	h, err := host.New(&config.Config{Providers: []config.Provider{{Name: "p", Plugin: "p"}}}, opts...)
+	h, err := host.New(&config.Config{Providers: []config.ProviderBlock{{Name: "p", Plugin: "p"}}}, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -329,7 +329,7 @@ func TestHostSweepsStaleSocketDirs(t *testing.T) {
 	}
 
 	t.Setenv("TMPDIR", tmp)
-	h, err := host.New(&config.Config{Providers: []config.Provider{{Name: "test", Plugin: "test"}}}, host.WithPluginDir(pluginDir(t)))
+	h, err := host.New(&config.Config{Providers: []config.ProviderBlock{{Name: "test", Plugin: "test"}}}, host.WithPluginDir(pluginDir(t)))
 	if err != nil {
 		t.Fatal(err)
 	}

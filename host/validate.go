@@ -2,25 +2,42 @@ package host
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
-	"sync"
 
-	"github.com/secrethost/secrethost/shared/launch"
 	"github.com/secrethost/secrethost/shared/provider"
 )
 
 // Schemes returns the reference schemes (without "://") handled by the
-// configured providers, sorted. It starts every provider, as routing does.
+// configured providers, sorted. It starts every provider whose block does
+// not declare its schemes, as routing does.
 func (h *Host) Schemes(ctx context.Context) ([]string, error) {
 	if err := h.usable(); err != nil {
 		return nil, err
 	}
-	m, err := h.schemes(ctx, func(ctx context.Context, in *instance) ([]string, error) {
-		_, err := in.ready(ctx)
-		return in.schemes(), err
-	})
+	m, err := h.schemeMap(ctx, needConfigured)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, len(m))
+	for s := range m {
+		out = append(out, s)
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+// DescribedSchemes returns the reference schemes (without "://") Validate
+// routes by, sorted, without configuring any provider, so it needs no
+// credentials: a provider block's declared schemes (not started for this),
+// else its plugin's self-description. That plugin process is kept,
+// described, and the Validate or Resolve that follows goes on with it: a
+// provider starts once for `secrethost validate`.
+func (h *Host) DescribedSchemes(ctx context.Context) ([]string, error) {
+	if err := h.usable(); err != nil {
+		return nil, err
+	}
+	m, err := h.schemeMap(ctx, needDescribed)
 	if err != nil {
 		return nil, err
 	}
@@ -41,69 +58,28 @@ func (h *Host) Schemes(ctx context.Context) ([]string, error) {
 // not be made at all (a plugin that does not start, say).
 //
 // A provider whose configuration is rejected (a CI job without credentials,
-// say) is asked anyway, unconfigured: the contract says Validate needs no
-// configuration, so a deploy file can be checked where no token exists.
+// say) is asked anyway, by the very process whose configuration was
+// refused (the lifecycle's rejected state): the contract says Validate
+// needs no configuration, so a deploy file can be checked where no token
+// exists. That process is stopped when the call returns.
 func (h *Host) Validate(ctx context.Context, refs []string) ([]provider.ValidateResult, error) {
 	if err := h.usable(); err != nil {
 		return nil, err
 	}
-	var (
-		mu   sync.Mutex
-		bare = map[*instance]*launch.Process{} // unconfigured, for this call only
-	)
 	defer func() {
-		for in, proc := range bare {
-			in.shutdown(proc)
+		for _, in := range h.providers {
+			in.retireRejected()
 		}
 	}()
-	schemes, err := h.schemes(ctx, func(ctx context.Context, in *instance) ([]string, error) {
-		_, err := in.ready(ctx)
-		if err == nil || !errors.Is(err, provider.ErrInvalidConfig) {
-			return in.schemes(), err
-		}
-		in.log.Debug("configuration rejected; validating with an unconfigured plugin", "error", err)
-		proc, info, err := in.startUnconfigured(ctx)
-		if err != nil {
-			return nil, err
-		}
-		mu.Lock()
-		bare[in] = proc
-		mu.Unlock()
-		return info.Schemes, nil
-	})
-	if err != nil {
-		return nil, err
-	}
-
-	verdicts := map[string]*provider.Error{}
-	groups := routeWith(schemes, unique(refs), verdicts)
-	// The client adapter has already checked one verdict per reference, in
-	// order, so the results can be taken as they come.
-	err = fanOut(groups, func(in *instance, batch []string) error {
-		req := provider.ValidateRequest{References: batch}
-		var resp provider.ValidateResponse
-		var err error
-		if proc := bare[in]; proc != nil {
-			if resp, err = proc.Provider.Validate(ctx, req); err != nil {
-				err = in.errorf("Validate: %w", err)
+	verdicts, err := h.dispatch(ctx, refs, needValidate, "Validate",
+		func(ctx context.Context, p provider.Provider, batch []string) ([]outcome, error) {
+			resp, err := p.Validate(ctx, provider.ValidateRequest{References: batch})
+			out := make([]outcome, len(resp.Results))
+			for i, r := range resp.Results {
+				out[i] = outcome{ref: r.Reference, err: r.Err}
 			}
-		} else {
-			err = in.call(ctx, "Validate", func(p provider.Provider) error {
-				var err error
-				resp, err = p.Validate(ctx, req)
-				return err
-			})
-		}
-		if err != nil {
-			return err
-		}
-		mu.Lock()
-		defer mu.Unlock()
-		for _, r := range resp.Results {
-			verdicts[r.Reference] = in.scrubResult(r.Err)
-		}
-		return nil
-	})
+			return out, err
+		})
 	if err != nil {
 		return nil, err
 	}
@@ -113,7 +89,7 @@ func (h *Host) Validate(ctx context.Context, refs []string) ([]provider.Validate
 		if !ok {
 			return nil, fmt.Errorf("secrethost: no verdict for reference %q", ref)
 		}
-		out[i] = provider.ValidateResult{Reference: ref, Err: v}
+		out[i] = provider.ValidateResult{Reference: ref, Err: v.err}
 	}
 	return out, nil
 }

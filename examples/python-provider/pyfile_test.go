@@ -377,3 +377,29 @@ func TestInterrupt(t *testing.T) {
 		t.Fatal("the plugin exited on SIGINT")
 	}
 }
+
+// TestConformanceRunner: the conformance command (what `make conformance`
+// runs) passes the Python provider, as it would any third party's binary.
+func TestConformanceRunner(t *testing.T) {
+	plugin := buildPlugin(t)
+	dir := secrets(t)
+	runner := testbin.Build(t, testbin.PluginDir(), "conformance", "./shared/providertest/cmd/conformance", "")
+	cmd := exec.CommandContext(t.Context(), runner, "-plugin", plugin,
+		"-config", "dir="+dir,
+		"-bad-config", "dir="+filepath.Join(dir, "nonexistent"),
+		"-valid", "pyfile://a pyfile://b pyfile://sub/c",
+		"-missing", "pyfile://nope pyfile://sub/nope",
+		"-invalid", `pyfile:// pyfile://../etc/passwd pyfile:///etc/passwd pyfile://a//b pyfile`)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("conformance on the Python provider: %v\n%s", err, out)
+	}
+	for _, name := range providertest.CheckNames() {
+		if !strings.Contains(string(out), "PASS  "+name+"\n") && !strings.Contains(string(out), "SKIP  "+name+"\n") {
+			t.Errorf("check %s did not pass:\n%s", name, out)
+		}
+	}
+	if strings.Contains(string(out), "FAIL") {
+		t.Errorf("a check failed:\n%s", out)
+	}
+}

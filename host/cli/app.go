@@ -338,7 +338,7 @@ func checkLogLevel(l string) error {
 // loadConfig loads the configuration and sets up logging: --log-level,
 // else SECRETHOST_LOG_LEVEL, else the file's log_level, else warn.
 func (a *app) loadConfig() (*config.Config, error) {
-	cfg, err := config.Resolve(a.configPath, a.LookupEnv)
+	cfg, err := config.FindAndLoad(a.configPath, a.LookupEnv)
 	if err != nil {
 		return nil, &configError{err}
 	}

@@ -1,9 +1,10 @@
 package cli
 
 import (
-	"regexp"
 	"slices"
 	"strings"
+
+	"github.com/secrethost/secrethost/shared/provider"
 )
 
 // envList is an ordered environment.
@@ -42,18 +43,16 @@ func (e *envList) list() []string {
 	return out
 }
 
-// refLike matches values that might be references; only schemes of
-// configured providers count in the end.
-var refLike = regexp.MustCompile(`^([A-Za-z][A-Za-z0-9+.-]*)://`)
+// refScheme is provider.SchemeOf, the one schemeOf of the host, the CLI and
+// the conformance kit: the lower-cased scheme of a value that looks like a
+// reference, or false. Only schemes of configured providers count in the
+// end.
+func refScheme(v string) (string, bool) { return provider.SchemeOf(v) }
 
-// refScheme is the CLI's one schemeOf: the lower-cased scheme of a value
-// that looks like a reference (refLike), or false.
-func refScheme(v string) (string, bool) {
-	m := refLike.FindStringSubmatch(v)
-	if m == nil {
-		return "", false
-	}
-	return strings.ToLower(m[1]), true
+// refLike reports whether v looks like a reference (scheme://…).
+func refLike(v string) bool {
+	_, ok := provider.SchemeOf(v)
+	return ok
 }
 
 // runEnv builds the child's environment before resolution and lists the
@@ -96,7 +95,7 @@ func (a *app) runEnv(o runOptions) (*envList, []runRef, error) {
 	}
 	var refs []runRef
 	for _, n := range env.names {
-		if forced[n] || refLike.MatchString(strings.TrimSpace(env.vals[n])) {
+		if forced[n] || refLike(strings.TrimSpace(env.vals[n])) {
 			refs = append(refs, runRef{refVar: refVar{Name: n, Value: env.vals[n], Where: env.from[n]}, forced: forced[n]})
 		}
 	}

@@ -188,7 +188,8 @@ func newFixture(t *testing.T) *fixture {
 		"SECRET_PROVIDER_CONNECT_TOKEN": testToken,
 	}
 	f.writeFile("api_key", "file-api-key-77")
-	f.writeFile("binary", "\xff\xfe raw \x85 bytes\n")
+	// The file provider removes one trailing newline: this value ends in one.
+	f.writeFile("binary", "\xff\xfe raw \x85 bytes\n\n")
 	// The built-in default configuration would look for plugins next to
 	// the binary; these files say where they are.
 	f.writeConfig("op.hcl", `

@@ -455,7 +455,7 @@ func TestHygienePluginProcesses(t *testing.T) {
 	t.Setenv(hygEnvCopy, testToken) // in the host's environment only
 	lookup := map[string]string{"TEST_TOKEN": hygTestToken}
 	log := &syncbuf.Buffer{}
-	h, err := host.New(&config.Config{Source: "test", Providers: []config.Provider{
+	h, err := host.New(&config.Config{Source: "test", Providers: []config.ProviderBlock{
 		{Name: "onepassword-connect", Plugin: "onepassword-connect", Pos: "t:1:1",
 			Config: map[string]string{"SECRET_PROVIDER_CONNECT_HOST": f.srv.URL(), "SECRET_PROVIDER_CONNECT_TOKEN": testToken}},
 		{Name: "file", Plugin: "file", Pos: "t:2:1", Config: map[string]string{"dir": f.secrets}},

@@ -6,20 +6,14 @@ import (
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/secrethost/secrethost/internal/redact"
 )
 
-// concealed replaces every secret value in a masked stream.
-//
-// It and minMaskLen differ on purpose from host/scrub.go's redactedMark
-// ("<redacted>") and minSecretLen (4), which scrub configured values
-// (tokens, env()/file() values) out of secrethost's own messages: there a
-// false match costs a word of an error message, and the mark is part of
-// the message text tests and users read. Masking rewrites the output of
-// the user's own program with values resolved for it, often short and
-// ordinary (a port, "true", a user name), so it needs a longer threshold
-// and a mark that says who changed the output. These two constants are
-// the only definitions of the CLI side; host/scrub.go holds the host side.
-const concealed = "<concealed by secrethost>"
+// concealed replaces every secret value in a masked stream. It and
+// minMaskLen are internal/redact's RunMark and RunMinLen, which say why
+// they differ from the marks and threshold of secrethost's own messages.
+const concealed = redact.RunMark
 
 // masker is an io.WriteCloser that copies a stream to an underlying
 // writer with every occurrence of the given secrets replaced by concealed,
@@ -138,10 +132,8 @@ func (m *masker) matchAt(rest []byte) (full int, pending bool) {
 	return 0, pending
 }
 
-// minMaskLen is the shortest value `secrethost run` masks: a shorter one
-// (a port number, a one-letter flag) would turn ordinary output into
-// concealment marks while protecting next to nothing.
-const minMaskLen = 6
+// minMaskLen is the shortest value `secrethost run` masks (redact.RunMinLen).
+const minMaskLen = redact.RunMinLen
 
 // maskTargets lists what to mask for one secret value: the value itself,
 // trimmed of surrounding whitespace, and each line of a multi-line value

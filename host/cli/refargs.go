@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/secrethost/secrethost/shared/provider"
 )
 
 // parseRefArgs turns command-line arguments into references: NAME=REF, or
@@ -82,14 +84,7 @@ func splitRefs(vars []refVar, schemes []string) (good []refVar, bad []refProblem
 // notARef says why v is not a reference of schemes, without quoting it;
 // "" if it is one.
 func notARef(v string, schemes []string) string {
-	var list []string
-	for _, s := range schemes {
-		list = append(list, s+"://")
-	}
-	configured := strings.Join(list, ", ")
-	if configured == "" {
-		configured = "none"
-	}
+	configured := provider.SchemeList(schemes)
 	sc, isRef := refScheme(v)
 	switch {
 	case v == "":

@@ -36,7 +36,10 @@ The providers' own credentials are not passed on: unless --keep-provider-env
 is given, every inherited variable that a configured provider declares
 sensitive (SECRET_PROVIDER_CONNECT_TOKEN, OP_SERVICE_ACCOUNT_TOKEN, ...), and
 every inherited variable holding the very value a provider was configured
-with for such a setting, is removed from the command's environment.
+with for such a setting, is removed from the command's environment; so is a
+proxy setting with credentials (HTTPS_PROXY=http://user:password@proxy:3128,
+any variable holding it or its password) when a configured provider uses the
+network, since that provider is given it.
 Variables from --env-file and --from are kept. To learn what is sensitive,
 the providers' plugins are started even when there is no reference.
 

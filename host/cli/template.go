@@ -83,7 +83,7 @@ func parseTemplate(src string) injectTemplate {
 			switch {
 			case strings.ContainsAny(ref, "{}"):
 				why = "unbalanced braces inside the placeholder"
-			case !refLike.MatchString(ref):
+			case !refLike(ref):
 				why = fmt.Sprintf("malformed reference: expected %s://…", strings.ToLower(m[1]))
 			default:
 				end := q + k + 2

@@ -53,9 +53,11 @@ func (a *app) validate(ctx context.Context, from string, args []string) int {
 		return a.fail(cmd, err)
 	}
 	defer h.Close()
-	// The schemes come from the plugins' self-description: validate needs
-	// no credentials, so nothing is configured for this.
-	schemes, err := describedSchemes(h.Describe(ctx))
+	// The schemes come from the provider blocks or the plugins'
+	// self-description: validate needs no credentials, so nothing is
+	// configured for this, and the plugin described here is the one
+	// Validate asks.
+	schemes, err := h.DescribedSchemes(ctx)
 	if err != nil {
 		return a.fail(cmd, err)
 	}
@@ -99,24 +101,6 @@ func (a *app) validate(ctx context.Context, from string, args []string) int {
 	}
 	fmt.Fprint(a.Stdout, b.String())
 	return code
-}
-
-// describedSchemes lists the schemes of the providers that described
-// themselves; the first provider that could not is an error.
-func describedSchemes(ds []host.Diagnosis) ([]string, error) {
-	var out []string
-	for _, d := range ds {
-		if d.Info == nil || !d.OK() {
-			for _, s := range d.Steps {
-				if s.Status == host.StatusFailed {
-					return nil, fmt.Errorf("provider %q (%s): %s: %s", d.Provider, d.Pos, s.Name, s.Detail)
-				}
-			}
-			return nil, fmt.Errorf("provider %q (%s): the plugin did not describe itself", d.Provider, d.Pos)
-		}
-		out = append(out, d.Info.Schemes...)
-	}
-	return out, nil
 }
 
 // oneLine keeps a message on one line of output.

@@ -23,16 +23,16 @@
 // trimspace, lower, upper and coalesce. Values obtained through env() and
 // file() are treated as secrets, whatever attribute they set: no error
 // produced by this package contains them, and Config.Secret,
-// Provider.Secret and Provider.SecretConfig tell the host which attributes
+// ProviderBlock.Secret and ProviderBlock.SecretConfig tell the host which attributes
 // hold such values, so that it keeps them out of its own messages too.
 //
-// The configuration file comes from --config (Resolve's flagPath) or
+// The configuration file comes from --config (FindAndLoad's flagPath) or
 // $SECRETHOST_CONFIG; otherwise the built-in default is used. The working
 // directory is never searched. A file that its group or others may write,
 // or that is owned by another user than root or the current one, is refused
 // (ErrUntrustedFile), as is one below a directory like that.
 //
-// Load, LoadDefault and Resolve return *Error for a file that is invalid
+// Load, LoadDefault and FindAndLoad return *Error for a file that is invalid
 // (each problem with "file:line:col" and a source snippet) and
 // *SelectionError when the file is valid but the environment selects no
 // usable provider.
@@ -73,7 +73,7 @@ const (
 	// configuration file when --config is not given.
 	EnvConfigPath = "SECRETHOST_CONFIG"
 	// OriginFlag is Config.Origin for a file named by the --config flag
-	// (the flagPath of Resolve).
+	// (the flagPath of FindAndLoad).
 	OriginFlag = "--config"
 )
 
@@ -100,7 +100,7 @@ type Config struct {
 	LogLevel string
 	// Providers are the active providers (enabled and, if the file has a
 	// top-level select, selected), in file order. Never empty.
-	Providers []Provider
+	Providers []ProviderBlock
 	// Secret names the top-level attributes (plugin_dir, log_level, select)
 	// whose value was computed from env() or file(). Such a value is a
 	// secret: it must never appear in a message (see IsSecret).
@@ -124,8 +124,9 @@ func (c *Config) Describe() string {
 	return s
 }
 
-// Provider is one active provider block.
-type Provider struct {
+// ProviderBlock is one active provider block of the configuration (not
+// provider.Provider, the interface a plugin implements).
+type ProviderBlock struct {
 	Name   string // the block label; unique
 	Plugin string // binary name inside PluginDir (or an absolute path); never contains ".."
 	SHA256 string // lowercase hex, or "" when not pinned
@@ -136,6 +137,19 @@ type Provider struct {
 	// Config holds the config map with null entries dropped and numbers and
 	// bools converted to strings. Never nil. Values may be secrets.
 	Config map[string]string
+	// Schemes, when not empty, are the reference schemes (lower-case,
+	// without "://") the block declares its plugin handles (schemes =
+	// ["op"]): the host then routes to it without starting it first, so a
+	// call starts only the providers its references use, and refuses a
+	// plugin that handles other schemes. Empty: the host starts the plugin
+	// to learn them.
+	Schemes []string
+	// Network, when not nil, declares what the plugin's schema says of
+	// network use (network = true or false): the host then starts the plugin
+	// once, with the network settings (proxy, CA) or without, instead of
+	// starting it to ask and again with them, and refuses a plugin whose
+	// schema says otherwise. Nil: the host asks the plugin.
+	Network *bool
 	// Pos is "file:line:col" of the provider block.
 	Pos string
 	// Dir is the directory relative paths in Config resolve against: the
@@ -159,7 +173,7 @@ type Provider struct {
 // IsSecret reports whether the block attribute name (plugin, sha256,
 // select, enabled, config_from_env, or config for the map's keys) got its
 // value from env() or file().
-func (p *Provider) IsSecret(name string) bool { return slices.Contains(p.Secret, name) }
+func (p *ProviderBlock) IsSecret(name string) bool { return slices.Contains(p.Secret, name) }
 
 // Locate finds the configuration file: the --config flag value if not
 // empty, else $SECRETHOST_CONFIG if not empty. Otherwise it reports
@@ -182,11 +196,11 @@ func locate(flagPath string, lookupEnv func(string) (string, bool)) (path, origi
 	return "", "", true
 }
 
-// Resolve locates the configuration (see Locate) and loads it. A file named
+// FindAndLoad locates the configuration (see Locate) and loads it. A file named
 // by --config or SECRETHOST_CONFIG that does not exist is an error, and so
 // is one that others may change (see Load).
 // A nil lookupEnv means os.LookupEnv.
-func Resolve(flagPath string, lookupEnv func(string) (string, bool)) (*Config, error) {
+func FindAndLoad(flagPath string, lookupEnv func(string) (string, bool)) (*Config, error) {
 	lookupEnv = orOS(lookupEnv)
 	path, origin, builtin := locate(flagPath, lookupEnv)
 	if builtin {
@@ -273,6 +287,8 @@ type providerSchema struct {
 	Enabled       *hcl.Attribute `hcl:"enabled,optional"`
 	ConfigFromEnv *hcl.Attribute `hcl:"config_from_env,optional"`
 	Config        *hcl.Attribute `hcl:"config,optional"`
+	Schemes       *hcl.Attribute `hcl:"schemes,optional"`
+	Network       *hcl.Attribute `hcl:"network,optional"`
 }
 
 func decodeStructure(body hcl.Body) (*fileSchema, hcl.Diagnostics) {
@@ -313,7 +329,7 @@ func parse(src []byte, filename, source, baseDir string, lookupEnv func(string) 
 
 // provider is a provider block after evaluation, before selection.
 type provider struct {
-	Provider
+	ProviderBlock
 	enabled bool
 	schema  *providerSchema
 }
@@ -384,8 +400,8 @@ func (l *loader) build(raw *fileSchema, filename, source, baseDir string) (*Conf
 	// config is evaluated for active providers only, so that a provider not
 	// in use may read variables that are not set.
 	for _, p := range active {
-		p.Config = l.configMap(&p.Provider, p.schema.Config)
-		cfg.Providers = append(cfg.Providers, p.Provider)
+		p.Config = l.configMap(&p.ProviderBlock, p.schema.Config)
+		cfg.Providers = append(cfg.Providers, p.ProviderBlock)
 	}
 	if l.diags.HasErrors() {
 		return nil, nil
@@ -399,7 +415,7 @@ const maxNameLen = 64
 
 func (l *loader) provider(ps *providerSchema) *provider {
 	p := &provider{
-		Provider: Provider{
+		ProviderBlock: ProviderBlock{
 			Name:   ps.Name,
 			Plugin: ps.Name,
 			Select: ps.Name,
@@ -466,7 +482,63 @@ func (l *loader) provider(ps *providerSchema) *provider {
 	if ok {
 		p.ConfigFromEnv = b
 	}
+	p.Schemes = l.schemes(ps.Schemes)
+	if ps.Network != nil {
+		b, ok, sensitive = l.boolean(ps.Network)
+		if sensitive {
+			// Like schemes: what a plugin is given must not hang on a secret.
+			l.errorf(ps.Network.Expr.Range(), "Invalid network", "Whether a plugin uses the network must be written out (network = true or false), not read with env() or file().")
+		} else if ok {
+			p.Network = &b
+		}
+	}
 	return p
+}
+
+var schemePattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*$`)
+
+// schemes evaluates a provider's schemes attribute: a non-empty list of
+// distinct reference schemes (RFC 3986 syntax, without "://"), returned
+// lower-cased. Not a place for env() or file(): a scheme is no secret, and
+// a list that depends on the environment would route by it.
+func (l *loader) schemes(attr *hcl.Attribute) []string {
+	v, sensitive, ok := l.eval(attr)
+	if !ok {
+		return nil
+	}
+	if sensitive {
+		l.errorf(attr.Expr.Range(), "Invalid schemes", "The schemes of a provider must be written out, not read with env() or file().")
+		return nil
+	}
+	v, err := convert.Convert(v, cty.List(cty.String))
+	if err != nil || v.IsNull() || !v.IsWhollyKnown() {
+		l.errorf(attr.Expr.Range(), "Invalid schemes", `The schemes attribute must be a list of scheme names, like schemes = ["op"].`)
+		return nil
+	}
+	var out []string
+	for _, e := range v.AsValueSlice() {
+		if e.IsNull() {
+			l.errorf(attr.Expr.Range(), "Invalid schemes", "A scheme must not be null.")
+			return nil
+		}
+		sc := e.AsString()
+		if !schemePattern.MatchString(sc) {
+			l.errorf(attr.Expr.Range(), "Invalid schemes",
+				"%q is not a scheme: a scheme starts with a letter and holds only letters, digits, '+', '-' and '.', without \"://\" (\"op\" for op://… references).", sc)
+			return nil
+		}
+		sc = strings.ToLower(sc)
+		if slices.Contains(out, sc) {
+			l.errorf(attr.Expr.Range(), "Invalid schemes", "The scheme %q is listed twice.", sc)
+			return nil
+		}
+		out = append(out, sc)
+	}
+	if len(out) == 0 {
+		l.errorf(attr.Expr.Range(), "Invalid schemes", "The schemes list is empty; remove the attribute to let the plugin say which schemes it handles.")
+		return nil
+	}
+	return out
 }
 
 // checkPlugin returns why a plugin name is not acceptable, or "". A plugin
@@ -559,7 +631,7 @@ func (l *loader) boolean(attr *hcl.Attribute) (b, ok, sensitive bool) {
 
 // configMap evaluates a provider's config attribute, and records in p which
 // keys and values came from env() or file().
-func (l *loader) configMap(p *Provider, attr *hcl.Attribute) map[string]string {
+func (l *loader) configMap(p *ProviderBlock, attr *hcl.Attribute) map[string]string {
 	out := map[string]string{}
 	if attr == nil {
 		return out

@@ -43,7 +43,7 @@ provider "two" {}
 		Dir:       dir,
 		PluginDir: filepath.Join(dir, "bin", "plugins"),
 		LogLevel:  "info",
-		Providers: []Provider{
+		Providers: []ProviderBlock{
 			{
 				Name: "one", Plugin: "one-bin", SHA256: strings.ToLower(pin), Select: "x",
 				ConfigFromEnv: true,
@@ -383,10 +383,11 @@ func TestBuiltinDefault(t *testing.T) {
 		Source: BuiltinSource,
 		Origin: BuiltinSource,
 		Secret: []string{"select"}, // SECRET_PROVIDER, read with env()
-		Providers: []Provider{{
+		Providers: []ProviderBlock{{
 			Name: "onepassword-sa", Plugin: "onepassword-sa", Select: "1password",
 			ConfigFromEnv: true, Config: map[string]string{},
-			Pos: cfg.Providers[0].Pos,
+			Schemes: []string{"op"},
+			Pos:     cfg.Providers[0].Pos,
 		}},
 	}
 	if !reflect.DeepEqual(cfg, want) {

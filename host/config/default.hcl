@@ -51,6 +51,16 @@ select = env("SECRET_PROVIDER", "")
 provider "onepassword-connect" {
   # plugin = "onepassword-connect" # binary name inside plugin_dir; default: the label
   select = "1password"
+  # The reference schemes the plugin handles: a call then starts only the
+  # providers whose schemes its references use (without this attribute the
+  # host starts the plugin to ask it), and a plugin that handles other
+  # schemes is refused.
+  schemes = ["op"]
+  # What the plugin's schema says of network use: the host hands it its
+  # proxy and CA settings (HTTP_PROXY, SSL_CERT_FILE, ...) at the first start
+  # (without this attribute it starts the plugin to ask, and again with
+  # them), and refuses a plugin whose schema says otherwise.
+  network = true
   enabled = (env("SECRET_PROVIDER_CONNECT_HOST", "") != "" || env("SECRET_PROVIDER_CONNECT_TOKEN", "") != "" || env("SECRET_PROVIDER_CONNECT_TOKEN_FILE", "") != ""
     || (env("SECRET_PROVIDER_ACCESS_TOKEN", "") == "" && env("SECRET_PROVIDER_ACCESS_TOKEN_FILE", "") == ""
   && (env("OP_CONNECT_HOST", "") != "" || (env("OP_CONNECT_TOKEN", "") != "" && env("OP_SERVICE_ACCOUNT_TOKEN", "") == ""))))
@@ -68,7 +78,7 @@ provider "onepassword-connect" {
   #   SECRET_PROVIDER_CONNECT_HOST  = env("SECRET_PROVIDER_CONNECT_HOST", null)
   #   SECRET_PROVIDER_CONNECT_TOKEN = file("/run/secrets/op_connect_token")
   #   request_timeout               = "10s" # per attempt; retries stay within the caller's deadline
-  #   max_concurrency               = 16    # requests in flight to Connect
+  #   max_concurrency               = 32    # requests in flight to Connect
   #   max_retries                   = 3     # of 5xx, 429, timeouts, refused or reset connections
   # }
 }
@@ -76,6 +86,8 @@ provider "onepassword-connect" {
 # 1Password service account; used otherwise (exactly when Connect is not).
 provider "onepassword-sa" {
   select = "1password"
+  schemes = ["op"]
+  network = true
   enabled = !(env("SECRET_PROVIDER_CONNECT_HOST", "") != "" || env("SECRET_PROVIDER_CONNECT_TOKEN", "") != "" || env("SECRET_PROVIDER_CONNECT_TOKEN_FILE", "") != ""
     || (env("SECRET_PROVIDER_ACCESS_TOKEN", "") == "" && env("SECRET_PROVIDER_ACCESS_TOKEN_FILE", "") == ""
   && (env("OP_CONNECT_HOST", "") != "" || (env("OP_CONNECT_TOKEN", "") != "" && env("OP_SERVICE_ACCOUNT_TOKEN", "") == ""))))
@@ -86,5 +98,6 @@ provider "onepassword-sa" {
 # used with SECRET_PROVIDER=file (select defaults to the label).
 # provider "file" {
 #   plugin = "file"
+#   schemes = ["file"]
 #   config = { dir = "./secrets" }
 # }

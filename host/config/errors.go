@@ -10,6 +10,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/hashicorp/hcl/v2"
+
+	redactmark "github.com/secrethost/secrethost/internal/redact"
 )
 
 // Sentinel errors for problems with the selection of providers. They are
@@ -140,11 +142,11 @@ func diagf(subject hcl.Range, summary, format string, args ...any) *hcl.Diagnost
 	}
 }
 
-const redacted = "(sensitive value)"
+const redacted = redactmark.ConfigMark
 
 // minRedactLen is the shortest value the text redaction looks for. Shorter
 // values would match ordinary words and digits in messages.
-const minRedactLen = 4
+const minRedactLen = redactmark.MinLen
 
 // newError converts HCL diagnostics into an *Error, keeping only errors.
 // sensitive holds the raw values read by env() and file() during evaluation.

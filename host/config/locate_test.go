@@ -53,9 +53,9 @@ func TestLocateIgnoresDirectoryNamedConfig(t *testing.T) {
 	if path, builtin := Locate("", lookup(nil)); !builtin || path != "" {
 		t.Fatalf("Locate = %q, %v", path, builtin)
 	}
-	cfg, err := Resolve("", lookup(map[string]string{"SECRET_PROVIDER": "1password"}))
+	cfg, err := FindAndLoad("", lookup(map[string]string{"SECRET_PROVIDER": "1password"}))
 	if err != nil || cfg.Source != BuiltinSource {
-		t.Fatalf("Resolve = %+v, %v", cfg, err)
+		t.Fatalf("FindAndLoad = %+v, %v", cfg, err)
 	}
 }
 
@@ -65,7 +65,7 @@ func TestResolve(t *testing.T) {
 	sp := map[string]string{"SECRET_PROVIDER": "1password"}
 
 	// Nothing found: the built-in default.
-	cfg, err := Resolve("", lookup(sp))
+	cfg, err := FindAndLoad("", lookup(sp))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +79,7 @@ func TestResolve(t *testing.T) {
 
 	// A ./config.hcl changes nothing: still the built-in default.
 	writeFile(t, filepath.Join(dir, "config.hcl"), "provider \"cwd\" {}\n")
-	cfg, err = Resolve("", lookup(sp))
+	cfg, err = FindAndLoad("", lookup(sp))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,7 +90,7 @@ func TestResolve(t *testing.T) {
 	// SECRETHOST_CONFIG.
 	envPath := filepath.Join(dir, "env.hcl")
 	writeFile(t, envPath, "provider \"env\" {}\n")
-	cfg, err = Resolve("", lookup(map[string]string{EnvConfigPath: envPath}))
+	cfg, err = FindAndLoad("", lookup(map[string]string{EnvConfigPath: envPath}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +104,7 @@ func TestResolve(t *testing.T) {
 	// --config.
 	flagPath := filepath.Join(dir, "flag.hcl")
 	writeFile(t, flagPath, "provider \"flag\" {}\n")
-	cfg, err = Resolve(flagPath, lookup(map[string]string{EnvConfigPath: envPath}))
+	cfg, err = FindAndLoad(flagPath, lookup(map[string]string{EnvConfigPath: envPath}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +123,7 @@ func TestResolveMissing(t *testing.T) {
 	t.Chdir(dir)
 	writeFile(t, filepath.Join(dir, "config.hcl"), "provider \"cwd\" {}\n")
 
-	_, err := Resolve("nope.hcl", lookup(nil))
+	_, err := FindAndLoad("nope.hcl", lookup(nil))
 	if !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("err = %v", err)
 	}
@@ -131,7 +131,7 @@ func TestResolveMissing(t *testing.T) {
 		t.Errorf("error:\n got %s\nwant %s", err, want)
 	}
 
-	_, err = Resolve("", lookup(map[string]string{EnvConfigPath: "gone.hcl"}))
+	_, err = FindAndLoad("", lookup(map[string]string{EnvConfigPath: "gone.hcl"}))
 	if !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("err = %v", err)
 	}
@@ -176,8 +176,8 @@ func TestUntrustedConfigFileRefused(t *testing.T) {
 				load func() (*Config, error)
 				from string
 			}{
-				{"--config", func() (*Config, error) { return Resolve(path, lookup(nil)) }, " (from --config)"},
-				{"SECRETHOST_CONFIG", func() (*Config, error) { return Resolve("", lookup(map[string]string{EnvConfigPath: path})) }, " (from SECRETHOST_CONFIG)"},
+				{"--config", func() (*Config, error) { return FindAndLoad(path, lookup(nil)) }, " (from --config)"},
+				{"SECRETHOST_CONFIG", func() (*Config, error) { return FindAndLoad("", lookup(map[string]string{EnvConfigPath: path})) }, " (from SECRETHOST_CONFIG)"},
 				{"Load", func() (*Config, error) { return Load(path, lookup(nil)) }, ""},
 			} {
 				cfg, err := via.load()
@@ -206,7 +206,7 @@ func TestUntrustedConfigFileRefused(t *testing.T) {
 	if err := os.Chmod(path, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Resolve(path, lookup(nil)); err != nil {
+	if _, err := FindAndLoad(path, lookup(nil)); err != nil {
 		t.Fatalf("0644 file refused: %v", err)
 	}
 }
@@ -247,7 +247,7 @@ func TestConfigFileInUntrustedDirectoryRefused(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, p := range []string{path, link} {
-				_, err := Resolve(p, lookup(nil))
+				_, err := FindAndLoad(p, lookup(nil))
 				if len(tc.want) == 0 {
 					if err != nil {
 						t.Errorf("%s: %v", p, err)
@@ -280,13 +280,13 @@ func TestConfigSymlinkOwnedByOthersRefused(t *testing.T) {
 	if err := os.Symlink(target, link); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Resolve(link, lookup(nil)); err != nil {
+	if _, err := FindAndLoad(link, lookup(nil)); err != nil {
 		t.Fatalf("control: our own symlink refused: %v", err)
 	}
 	if err := os.Lchown(link, 65534, 65534); err != nil {
 		t.Fatal(err)
 	}
-	_, err := Resolve(link, lookup(nil))
+	_, err := FindAndLoad(link, lookup(nil))
 	if !errors.Is(err, ErrUntrustedFile) || !strings.Contains(err.Error(), "symlink "+link) || !strings.Contains(err.Error(), "uid 65534") {
 		t.Fatalf("err = %v", err)
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/secrethost/secrethost/shared/credential"
+	"github.com/secrethost/secrethost/shared/plugin"
 	"github.com/secrethost/secrethost/shared/provider"
 )
 
@@ -43,6 +44,9 @@ func (p *Provider) GetInfo(context.Context, provider.InfoRequest) (provider.Info
 	p.wedge.Lock()
 	defer p.wedge.Unlock()
 	return provider.InfoResponse{Name: "test", Version: "0.0.1", Schemes: []string{"test"},
+		// Mode "network" says it uses the network, so the host gives it
+		// the network settings (HTTP_PROXY, ...) in its environment.
+		UsesNetwork: p.mode == "network",
 		ConfigSchema: []provider.ConfigAttribute{
 			{Name: "prefix", Description: "prefix of every value"},
 			{Name: "TEST_TOKEN", Description: "a token", Sensitive: true},
@@ -147,6 +151,12 @@ func (p *Provider) Resolve(ctx context.Context, req provider.ResolveRequest) (pr
 			res.Err = provider.Errorf(provider.CodeNotFound, ref, "%s", msg)
 		case name == "env":
 			res.Value = []byte(strings.Join(os.Environ(), "\x00"))
+		case name == "env-error":
+			// A careless plugin quoting its environment (a proxy URL with
+			// its password, say) in an error and in a log line.
+			env := strings.Join(os.Environ(), " ")
+			plugin.Logger().Warn("environment in a log line", "env", env)
+			res.Err = provider.Errorf(provider.CodeUnavailable, ref, "cannot reach the backend; environment: %s", env)
 		case name == "leak":
 			// A careless plugin quoting its token in an error.
 			res.Err = provider.Errorf(provider.CodeUnauthenticated, ref, "token %q was refused", p.token)

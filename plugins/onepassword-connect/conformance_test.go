@@ -25,8 +25,10 @@ func TestConformance(t *testing.T) {
 			"op://Production/API/Primary/key",
 			"op://" + fx.Production.ID + "/" + fx.GitHub.ID + "/password",
 		},
-		Invalid: []string{"op://Production/Postgres", "op://a/b/c?attribute=nope", "op://a/b/c#frag", "op:///b/c"},
-		Missing: []string{"op://Production/Postgres/nope", "op://Production/Nope/password", "op://Nope/Postgres/password"},
+		Invalid: []string{"op://Production/Postgres", "op://a/b/c?attribute=nope", "op://a/b/c#frag", "op://a/b%2/c"},
+		// "op:///b/c" is valid 1Password syntax (its SDK's validator accepts empty parts) that
+		// names nothing: valid, and not found (issue 12, item 7).
+		Missing: []string{"op://Production/Postgres/nope", "op://Production/Nope/password", "op://Nope/Postgres/password", "op:///b/c"},
 		SensitiveConfig: map[string]string{"SECRET_PROVIDER_CONNECT_HOST": srv.URL(),
 			"SECRET_PROVIDER_CONNECT_TOKEN": "sensitive-token-value-1", "OP_CONNECT_TOKEN": "sensitive-token-value-2"},
 		BadConfig: map[string]string{"SECRET_PROVIDER_CONNECT_HOST": "op-connect-api:8080", "SECRET_PROVIDER_CONNECT_TOKEN": fixture.Token},

@@ -140,10 +140,14 @@ func TestLoad(t *testing.T) {
 	}
 
 	sink := &syncbuf.Buffer{}
-	h, err := host.New(&config.Config{Source: "test", Providers: []config.Provider{{
+	h, err := host.New(&config.Config{Source: "test", Providers: []config.ProviderBlock{{
 		Name: pluginName, Plugin: pluginName, Pos: "load_test.go:1:1",
 		Config: cfg(srv.URL(), emulator.GeneratedToken),
 	}}}, host.WithPluginDir(dir),
+		// Not the machine's proxy and CA settings (SSL_CERT_FILE is set on
+		// many machines): with any, the host starts a network plugin once
+		// more to give it them (network_e2e_test.go), a second PID here.
+		host.WithLookupEnv(withoutNetworkEnv),
 		host.WithLogger(hclog.New(&hclog.LoggerOptions{Level: hclog.Info, Output: sink})))
 	if err != nil {
 		t.Fatal(err)

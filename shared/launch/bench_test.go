@@ -19,6 +19,7 @@ import (
 func BenchmarkStart(b *testing.B) {
 	for _, pl := range []struct{ name, pkg string }{
 		{"test", "./host/internal/testplugin"},
+		{"onepassword-connect", "./plugins/onepassword-connect"},
 		{"onepassword-sa", "./plugins/onepassword-sa"},
 	} {
 		path := testbin.Build(b, testbin.PluginDir(), pl.name, pl.pkg, "")

@@ -40,20 +40,32 @@ var ErrStart = errors.New("plugin failed to start")
 // Spec says what to launch.
 type Spec struct {
 	Name         string // provider instance name, for logs and errors
-	Path         string // absolute path, already checked by package catalog
+	Path         string // absolute path, already checked by Locate
 	SHA256       []byte // optional pin
 	LogLevel     hclog.Level
 	StartTimeout time.Duration
 	Logger       hclog.Logger
+	// NetworkEnv ("NAME=value") is given only to a plugin whose GetInfo
+	// says it uses the network (provider.InfoResponse.UsesNetwork): Start
+	// then starts it without, asks, and starts it again with them (from the
+	// same sealed copy when pinned). Empty: one start, as always.
+	NetworkEnv []string
+	// Network, when not nil, is what the caller knows of the plugin's
+	// schema (a configuration's declaration): true starts the plugin once
+	// with NetworkEnv, false once without; the caller checks GetInfo
+	// agrees. Nil: Start asks the plugin, as described above.
+	Network *bool
 }
 
 // Process is one running plugin.
 type Process struct {
 	Provider provider.Provider
-	client   *goplugin.Client
-	stderr   *tail
-	done     <-chan struct{} // closed by go-plugin when the process exits
-	exited   chan struct{}
+	// NetworkEnv reports whether the plugin was given Spec.NetworkEnv.
+	NetworkEnv bool
+	client     *goplugin.Client
+	stderr     *tail
+	done       <-chan struct{} // closed by go-plugin when the process exits
+	exited     chan struct{}
 
 	// socketDir is the private directory the plugin creates its Unix
 	// socket in; removed by Kill. "" when none could be made.
@@ -74,9 +86,6 @@ func Start(ctx context.Context, spec Spec) (*Process, error) {
 	if logger == nil {
 		logger = hclog.NewNullLogger()
 	}
-	stderrLog := newStderrLog(logger, spec.Path, 20)
-	stderr := stderrLog.tail
-
 	// A pinned plugin runs from a sealed copy of the bytes its pin was
 	// checked against (see verify); go-plugin's SecureConfig would hash the
 	// path and then execute the path, a race a rename wins.
@@ -90,12 +99,70 @@ func Start(ctx context.Context, spec Spec) (*Process, error) {
 		execPath = v.execPath
 	}
 
+	if len(spec.NetworkEnv) == 0 || (spec.Network != nil && !*spec.Network) {
+		return startOnce(spec, execPath, nil, logger)
+	}
+	if spec.Network != nil {
+		p, err := startOnce(spec, execPath, spec.NetworkEnv, logger)
+		if err == nil {
+			p.NetworkEnv = true
+		}
+		return p, err
+	}
+	// The probe's exit is no news: go-plugin's info lines about it go to
+	// debug.
+	p, err := startOnce(spec, execPath, nil, demoted{logger})
+	if err != nil {
+		return nil, err
+	}
+	// The plugin's schema says whether it may have the network settings;
+	// only a running plugin can tell. A plugin that does not answer is
+	// left as it is, for the caller's own GetInfo to report.
+	info, ierr := p.Provider.GetInfo(ctx, provider.InfoRequest{})
+	if ierr != nil || !info.UsesNetwork {
+		return p, nil
+	}
+	p.Kill()
+	names := make([]string, 0, len(spec.NetworkEnv))
+	for _, kv := range spec.NetworkEnv {
+		n, _, _ := strings.Cut(kv, "=")
+		names = append(names, n)
+	}
+	logger.Debug("plugin uses the network; relaunching it with the network settings", "variables", strings.Join(names, ","))
+	if d, ok := ctx.Deadline(); ok && time.Until(d) < spec.StartTimeout {
+		spec.StartTimeout = max(time.Until(d), time.Millisecond)
+	}
+	if p, err = startOnce(spec, execPath, spec.NetworkEnv, logger); err == nil {
+		p.NetworkEnv = true
+	}
+	return p, err
+}
+
+// demoted logs info lines at debug.
+type demoted struct{ hclog.Logger }
+
+func (d demoted) Info(msg string, args ...any) { d.Logger.Debug(msg, args...) }
+
+func (d demoted) Log(level hclog.Level, msg string, args ...any) {
+	if level == hclog.Info {
+		level = hclog.Debug
+	}
+	d.Logger.Log(level, msg, args...)
+}
+
+// startOnce starts one process of the plugin, with extra in its
+// environment.
+func startOnce(spec Spec, execPath string, extra []string, logger hclog.Logger) (*Process, error) {
+	stderrLog := newStderrLog(logger, spec.Path, 20)
+	stderr := stderrLog.tail
+
 	cmd := exec.Command(execPath)
 	cmd.Args[0] = spec.Path // what ps and the plugin's os.Args[0] show
-	// Only what the plugin needs: its log level and where to put its
-	// socket. Tokens reach it through Configure, never through the
-	// environment or argv.
+	// Only what the plugin needs: its log level, where to put its socket,
+	// and for a plugin that uses the network the network settings. Tokens
+	// reach it through Configure, never through the environment or argv.
 	cmd.Env = []string{plugin.LogLevelEnv + "=" + strings.ToLower(spec.LogLevel.String())}
+	cmd.Env = append(cmd.Env, extra...)
 	// Left to itself, go-plugin's server creates its socket as
 	// plugin<random> in the plugin's os.TempDir() (/tmp, as the plugin has
 	// no TMPDIR) and removes it only on a clean shutdown, so every plugin
@@ -161,6 +228,10 @@ func (p *Process) Pid() int {
 func (p *Process) connect() error {
 	rpc, err := p.client.Client()
 	if err != nil {
+		return explainHandshake(err)
+	}
+	if err := awaitTLS(rpc, p.Addr()); err != nil {
+		p.killNow()
 		return err
 	}
 	raw, err := rpc.Dispense(plugin.PluginName)

@@ -216,7 +216,7 @@ func TestLocateRefusesReplaceablePlugins(t *testing.T) {
 // bin/plugins is after make build) is accepted; the tree is not a
 // temporary directory.
 func TestLocateInRepository(t *testing.T) {
-	dir, err := os.MkdirTemp(testbin.Root(), ".catalog-test-")
+	dir, err := os.MkdirTemp(testbin.Root(), ".locate-test-")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -41,6 +41,11 @@ func (offLogger) GetLevel() hclog.Level { return hclog.Off }
 type stderrLog struct {
 	*tail
 	logger hclog.Logger
+	// inPanic: a plain line began a Go panic or fatal error, so this and
+	// every later untagged line (the stack trace) is logged at error, as
+	// go-plugin's parser did: the reason a plugin crashed must show at the
+	// default level. Only forward uses it, under the tail's lock.
+	inPanic bool
 }
 
 func newStderrLog(logger hclog.Logger, path string, lines int) *stderrLog {
@@ -51,12 +56,19 @@ func newStderrLog(logger hclog.Logger, path string, lines int) *stderrLog {
 
 // forward logs one line of the plugin's stderr (trimmed, never empty).
 func (s *stderrLog) forward(line string) {
-	level, msg, args := parseLine([]byte(line))
+	level, msg, args, untagged := parseLine([]byte(line))
+	if untagged && (strings.HasPrefix(line, "panic: ") || strings.HasPrefix(line, "fatal error: ")) {
+		s.inPanic = true
+	}
+	if untagged && s.inPanic {
+		level = hclog.Error
+	}
 	s.logger.Log(level, msg, args...)
 }
 
 // parseLine reads one stderr line; it never fails and never panics.
-func parseLine(line []byte) (hclog.Level, string, []any) {
+// untagged: the line is plain text without a level prefix.
+func parseLine(line []byte) (level hclog.Level, msg string, args []any, untagged bool) {
 	var raw map[string]any
 	if line[0] == '{' && json.Unmarshal(line, &raw) == nil {
 		level := hclog.Debug
@@ -79,7 +91,7 @@ func parseLine(line []byte) (hclog.Level, string, []any) {
 		for _, k := range keys {
 			args = append(args, k, text(raw[k]))
 		}
-		return level, msg, args
+		return level, msg, args, false
 	}
 	s := string(line)
 	for _, p := range []struct {
@@ -87,10 +99,10 @@ func parseLine(line []byte) (hclog.Level, string, []any) {
 		level  hclog.Level
 	}{{"[TRACE]", hclog.Trace}, {"[DEBUG]", hclog.Debug}, {"[INFO]", hclog.Info}, {"[WARN]", hclog.Warn}, {"[ERROR]", hclog.Error}} {
 		if strings.HasPrefix(s, p.prefix) {
-			return p.level, strings.TrimSpace(strings.TrimPrefix(s, p.prefix)), nil
+			return p.level, strings.TrimSpace(strings.TrimPrefix(s, p.prefix)), nil, false
 		}
 	}
-	return hclog.Debug, s, nil
+	return hclog.Debug, s, nil, true
 }
 
 // text renders a JSON value as a string: strings as they are, anything

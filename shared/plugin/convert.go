@@ -79,6 +79,7 @@ func infoToProto(in provider.InfoResponse) *pb.GetInfoResponse {
 		Version:         text(in.Version),
 		ProtocolVersion: uint32(provider.ProtocolVersion),
 		Schemes:         texts(in.Schemes),
+		UsesNetwork:     in.UsesNetwork,
 	}
 	for _, a := range in.ConfigSchema {
 		out.ConfigSchema = append(out.ConfigSchema, &pb.ConfigAttribute{
@@ -95,6 +96,7 @@ func infoFromProto(in *pb.GetInfoResponse) provider.InfoResponse {
 		Version:         in.GetVersion(),
 		ProtocolVersion: int(in.GetProtocolVersion()),
 		Schemes:         in.GetSchemes(),
+		UsesNetwork:     in.GetUsesNetwork(),
 	}
 	for _, a := range in.GetConfigSchema() {
 		out.ConfigSchema = append(out.ConfigSchema, provider.ConfigAttribute{

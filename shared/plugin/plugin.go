@@ -6,6 +6,10 @@
 //
 //	func main() { plugin.Serve(&myProvider{}) }
 //
+// or, for a provider that logs through the plugin's logger,
+//
+//	func main() { plugin.ServeFactory(func(log hclog.Logger) provider.Provider { return myprovider.New(log) }) }
+//
 // The host side (Client) implements provider.Provider over gRPC, so the host
 // sees the same Go interface whether a provider runs in process or not.
 package plugin

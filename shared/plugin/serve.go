@@ -25,7 +25,8 @@ type serveConfig struct {
 	logger hclog.Logger
 }
 
-// WithLogger replaces the default plugin logger.
+// WithLogger replaces the default plugin logger (Logger) as the logger of
+// go-plugin's server and, with ServeFactory, of the provider.
 func WithLogger(l hclog.Logger) ServeOpt {
 	return func(c *serveConfig) { c.logger = l }
 }
@@ -61,7 +62,23 @@ func Logger() hclog.Logger {
 // other processes of the same user cannot ptrace it (see internal/harden),
 // and it replaces the stdin go-plugin passes on from the host with
 // /dev/null.
+//
+// A provider that logs should use ServeFactory, which hands it the logger
+// Serve uses.
 func Serve(p provider.Provider, opts ...ServeOpt) {
+	ServeFactory(func(hclog.Logger) provider.Provider { return p }, opts...)
+}
+
+// ServeFactory is Serve for a provider built with the plugin's logger:
+// newProvider is called once, after the process has been hardened and the
+// options applied, with the logger Serve gives go-plugin (WithLogger's, or
+// else Logger()), so that the provider's lines and the plugin's own go to
+// the same place, at the same level:
+//
+//	func main() {
+//		plugin.ServeFactory(func(log hclog.Logger) provider.Provider { return myprovider.New(log) })
+//	}
+func ServeFactory(newProvider func(hclog.Logger) provider.Provider, opts ...ServeOpt) {
 	nameProcess()
 	hardenErr := errors.Join(harden.Process(), dropStdin())
 	cfg := serveConfig{}
@@ -74,6 +91,7 @@ func Serve(p provider.Provider, opts ...ServeOpt) {
 	if hardenErr != nil {
 		cfg.logger.Warn("cannot harden the plugin process", "error", hardenErr)
 	}
+	p := newProvider(cfg.logger)
 	goplugin.Serve(&goplugin.ServeConfig{
 		HandshakeConfig:  Handshake,
 		VersionedPlugins: VersionedPlugins(p),

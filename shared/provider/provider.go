@@ -73,6 +73,15 @@ type InfoResponse struct {
 	Schemes []string
 	// ConfigSchema lists the accepted configuration attributes.
 	ConfigSchema []ConfigAttribute
+	// UsesNetwork says the provider talks to a backend over the network.
+	// Only such a plugin gets the host's network settings in its
+	// environment: HTTP_PROXY, HTTPS_PROXY, NO_PROXY (upper and lower
+	// case), SSL_CERT_FILE and SSL_CERT_DIR, as the host has them; nothing
+	// else of the host's environment ever reaches a plugin. A plugin that
+	// says so is started a second time with them (the host learns the flag
+	// from GetInfo, which needs a running plugin), so the flag must not
+	// depend on the configuration.
+	UsesNetwork bool
 }
 
 // ConfigureRequest carries the configuration as attribute name to value.

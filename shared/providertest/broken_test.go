@@ -11,7 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/secrethost/secrethost/examples/file-provider/fileprovider"
 	"github.com/secrethost/secrethost/shared/provider"
+	"github.com/secrethost/secrethost/shared/providertest/internal/broken"
 )
 
 // Each broken provider wraps a good file provider and breaks one rule, in
@@ -25,7 +27,7 @@ import (
 type brokenCase struct {
 	name  string
 	fails string // the only check that must fail
-	wrap  func(p *fileProvider, f *fixture) provider.Provider
+	wrap  func(p *fileprovider.Provider, f *fixture) provider.Provider
 	// suite adjusts the suite, for breakages that need particular data or
 	// a different Suite.New.
 	suite func(s *Suite, f *fixture)
@@ -33,55 +35,55 @@ type brokenCase struct {
 
 var brokenCases = []brokenCase{
 	// Info
-	{name: "declares no scheme", fails: "Info", wrap: func(p *fileProvider, _ *fixture) provider.Provider { return noSchemes{p} }},
-	{name: "config attribute without description", fails: "Info", wrap: func(p *fileProvider, _ *fixture) provider.Provider { return undocumentedAttr{p} }},
-	{name: "GetInfo needs Configure", fails: "Info", wrap: func(p *fileProvider, _ *fixture) provider.Provider {
+	{name: "declares no scheme", fails: "Info", wrap: func(p *fileprovider.Provider, _ *fixture) provider.Provider { return noSchemes{p} }},
+	{name: "config attribute without description", fails: "Info", wrap: func(p *fileprovider.Provider, _ *fixture) provider.Provider { return undocumentedAttr{p} }},
+	{name: "GetInfo needs Configure", fails: "Info", wrap: func(p *fileprovider.Provider, _ *fixture) provider.Provider {
 		return &infoNeedsConfigure{tracksConfigure{Provider: p}}
 	}},
 	{name: "served without the plugin adapters", fails: "Info", suite: func(s *Suite, f *fixture) {
 		s.New = func(testing.TB) provider.Provider { return f.provider() }
 	}},
 	// Configure
-	{name: "accepts a bad config", fails: "Configure", wrap: func(p *fileProvider, _ *fixture) provider.Provider { return acceptsBadConfig{p} }},
-	{name: "rejects a bad config without a typed error", fails: "Configure", wrap: func(p *fileProvider, _ *fixture) provider.Provider { return untypedConfigError{p} }},
+	{name: "accepts a bad config", fails: "Configure", wrap: func(p *fileprovider.Provider, _ *fixture) provider.Provider { return acceptsBadConfig{p} }},
+	{name: "rejects a bad config without a typed error", fails: "Configure", wrap: func(p *fileprovider.Provider, _ *fixture) provider.Provider { return untypedConfigError{p} }},
 	// NoSecretsInErrors
-	{name: "echoes its config in not_found errors", fails: "NoSecretsInErrors", wrap: func(p *fileProvider, _ *fixture) provider.Provider { return &echoesConfig{Provider: p} }},
+	{name: "echoes its config in not_found errors", fails: "NoSecretsInErrors", wrap: func(p *fileprovider.Provider, _ *fixture) provider.Provider { return &echoesConfig{Provider: p} }},
 	{name: "echoes a sensitive attribute when rejecting a config", fails: "NoSecretsInErrors",
-		wrap: func(p *fileProvider, _ *fixture) provider.Provider { return echoesToken{p} },
+		wrap: func(p *fileprovider.Provider, _ *fixture) provider.Provider { return echoesToken{p} },
 		suite: func(s *Suite, _ *fixture) {
 			s.BadConfig = map[string]string{"dir": s.BadConfig["dir"], "token": "tok-bad-config-0042"}
 		}},
 	// EmptyBatch
-	{name: "fails an empty Resolve", fails: "EmptyBatch", wrap: func(p *fileProvider, _ *fixture) provider.Provider { return rejectsEmptyBatch{p} }},
+	{name: "fails an empty Resolve", fails: "EmptyBatch", wrap: func(p *fileprovider.Provider, _ *fixture) provider.Provider { return rejectsEmptyBatch{p} }},
 	// OneResultPerReference
-	{name: "drops the results of failed references", fails: "OneResultPerReference", wrap: func(p *fileProvider, _ *fixture) provider.Provider { return dropsFailures{p} }},
-	{name: "fails the whole batch on one bad reference", fails: "OneResultPerReference", wrap: func(p *fileProvider, _ *fixture) provider.Provider { return failsBatch{p} }},
-	{name: "puts failures last", fails: "OneResultPerReference", wrap: func(p *fileProvider, _ *fixture) provider.Provider { return failuresLast{p} }},
-	{name: "answers internal for a missing secret", fails: "OneResultPerReference", wrap: func(p *fileProvider, _ *fixture) provider.Provider { return internalForMissing{p} }},
+	{name: "drops the results of failed references", fails: "OneResultPerReference", wrap: func(p *fileprovider.Provider, _ *fixture) provider.Provider { return dropsFailures{p} }},
+	{name: "fails the whole batch on one bad reference", fails: "OneResultPerReference", wrap: func(p *fileprovider.Provider, _ *fixture) provider.Provider { return failsBatch{p} }},
+	{name: "puts failures last", fails: "OneResultPerReference", wrap: func(p *fileprovider.Provider, _ *fixture) provider.Provider { return failuresLast{p} }},
+	{name: "answers internal for a missing secret", fails: "OneResultPerReference", wrap: func(p *fileprovider.Provider, _ *fixture) provider.Provider { return internalForMissing{p} }},
 	// Duplicates
-	{name: "deduplicates the batch", fails: "Duplicates", wrap: func(p *fileProvider, _ *fixture) provider.Provider { return dedups{p} }},
+	{name: "deduplicates the batch", fails: "Duplicates", wrap: func(p *fileprovider.Provider, _ *fixture) provider.Provider { return broken.Dedups{Provider: p} }},
 	// UnknownScheme
-	{name: "ignores the scheme", fails: "UnknownScheme", wrap: func(p *fileProvider, _ *fixture) provider.Provider { return anyScheme{p} }},
+	{name: "ignores the scheme", fails: "UnknownScheme", wrap: func(p *fileprovider.Provider, _ *fixture) provider.Provider { return anyScheme{p} }},
 	// ValidateBeforeConfigure
-	{name: "Validate needs Configure", fails: "ValidateBeforeConfigure", wrap: func(p *fileProvider, _ *fixture) provider.Provider {
+	{name: "Validate needs Configure", fails: "ValidateBeforeConfigure", wrap: func(p *fileprovider.Provider, _ *fixture) provider.Provider {
 		return &validateNeedsConfigure{tracksConfigure{Provider: p}}
 	}},
 	// ValidateOffline
-	{name: "Validate contacts the backend", fails: "ValidateOffline", wrap: func(p *fileProvider, f *fixture) provider.Provider { return validateFetches{p, &f.reads} }},
+	{name: "Validate contacts the backend", fails: "ValidateOffline", wrap: func(p *fileprovider.Provider, f *fixture) provider.Provider { return validateFetches{p, &f.reads} }},
 	// ValidateAgreesWithResolve
-	{name: "Resolve looks up the empty name", fails: "ValidateAgreesWithResolve", wrap: func(p *fileProvider, _ *fixture) provider.Provider { return resolvesEmptyName{p} }},
+	{name: "Resolve looks up the empty name", fails: "ValidateAgreesWithResolve", wrap: func(p *fileprovider.Provider, _ *fixture) provider.Provider { return resolvesEmptyName{p} }},
 	// Concurrency
-	{name: "shares a scratch value between calls", fails: "Concurrency", wrap: func(p *fileProvider, _ *fixture) provider.Provider { return &sharedScratch{Provider: p} }},
+	{name: "shares a scratch value between calls", fails: "Concurrency", wrap: func(p *fileprovider.Provider, _ *fixture) provider.Provider { return &sharedScratch{Provider: p} }},
 	// StableValues
-	{name: "returns empty values", fails: "StableValues", wrap: func(p *fileProvider, _ *fixture) provider.Provider { return emptyValues{p} }},
-	{name: "single-reference path returns another value", fails: "StableValues", wrap: func(p *fileProvider, _ *fixture) provider.Provider { return singleFastPath{p} }},
-	{name: "values depend on the instance", fails: "StableValues", wrap: func(p *fileProvider, _ *fixture) provider.Provider {
+	{name: "returns empty values", fails: "StableValues", wrap: func(p *fileprovider.Provider, _ *fixture) provider.Provider { return emptyValues{p} }},
+	{name: "single-reference path returns another value", fails: "StableValues", wrap: func(p *fileprovider.Provider, _ *fixture) provider.Provider { return singleFastPath{p} }},
+	{name: "values depend on the instance", fails: "StableValues", wrap: func(p *fileprovider.Provider, _ *fixture) provider.Provider {
 		return perInstance{p, fmt.Sprint(instances.Add(1))}
 	}},
 	// CheckAndClose
-	{name: "Check fails as a call", fails: "CheckAndClose", wrap: func(p *fileProvider, _ *fixture) provider.Provider { return checkFails{p} }},
-	{name: "Check reports unhealthy", fails: "CheckAndClose", wrap: func(p *fileProvider, _ *fixture) provider.Provider { return unhealthy{p} }},
-	{name: "Close fails", fails: "CheckAndClose", wrap: func(p *fileProvider, _ *fixture) provider.Provider { return closeFails{p} }},
+	{name: "Check fails as a call", fails: "CheckAndClose", wrap: func(p *fileprovider.Provider, _ *fixture) provider.Provider { return checkFails{p} }},
+	{name: "Check reports unhealthy", fails: "CheckAndClose", wrap: func(p *fileprovider.Provider, _ *fixture) provider.Provider { return broken.Unhealthy{Provider: p} }},
+	{name: "Close fails", fails: "CheckAndClose", wrap: func(p *fileprovider.Provider, _ *fixture) provider.Provider { return closeFails{p} }},
 }
 
 // TestBrokenProviders runs the whole kit against each broken provider and
@@ -300,17 +302,7 @@ func (b internalForMissing) Resolve(ctx context.Context, req provider.ResolveReq
 
 // --- Duplicates ---
 
-type dedups struct{ provider.Provider }
-
-func (b dedups) Resolve(ctx context.Context, req provider.ResolveRequest) (provider.ResolveResponse, error) {
-	var unique []string
-	for _, ref := range req.References {
-		if !slices.Contains(unique, ref) {
-			unique = append(unique, ref)
-		}
-	}
-	return b.Provider.Resolve(ctx, provider.ResolveRequest{References: unique})
-}
+// dedups: broken.Dedups.
 
 // --- UnknownScheme ---
 
@@ -469,11 +461,7 @@ func (checkFails) Check(context.Context, provider.CheckRequest) (provider.CheckR
 	return provider.CheckResponse{}, provider.Errorf(provider.CodeUnavailable, "", "backend unreachable")
 }
 
-type unhealthy struct{ provider.Provider }
-
-func (unhealthy) Check(context.Context, provider.CheckRequest) (provider.CheckResponse, error) {
-	return provider.CheckResponse{Items: []provider.CheckItem{{Name: "backend reachable", OK: false}}}, nil
-}
+// unhealthy: broken.Unhealthy.
 
 type closeFails struct{ provider.Provider }
 

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/secrethost/secrethost/internal/redact"
 	"github.com/secrethost/secrethost/shared/provider"
 )
 
@@ -61,7 +62,7 @@ func checkInfo(t testing.TB, s Suite) {
 		t.Errorf("GetInfo: Version is empty; the host logs it to tell plugin builds apart")
 	}
 	if info.ProtocolVersion != provider.ProtocolVersion {
-		t.Errorf("GetInfo: ProtocolVersion is %d, want %d; the plugin SDK sets it on the wire, so Suite.New must return the provider through the plugin adapters (InProcess or Binary)",
+		t.Errorf("GetInfo: ProtocolVersion is %d, want %d; a plugin not written with the Go SDK must set GetInfoResponse.protocol_version itself (proto3 sends an unset field as 0), and a Go provider under test must come through the plugin adapters (InProcess or Binary), which set it",
 			info.ProtocolVersion, provider.ProtocolVersion)
 	}
 	if len(info.Schemes) == 0 {
@@ -88,7 +89,7 @@ func checkInfo(t testing.TB, s Suite) {
 	// Not a provider bug but a suite one, caught here because it would make
 	// the host send these references elsewhere.
 	for _, ref := range slices.Concat(s.Valid, s.Missing) {
-		if sc, ok := schemeOf(ref); !ok || !slices.Contains(info.Schemes, sc) {
+		if sc, ok := provider.SchemeOf(ref); !ok || !slices.Contains(info.Schemes, sc) {
 			t.Errorf("reference %q from Suite.Valid or Suite.Missing does not use a scheme from GetInfo.Schemes %q, so the host would never send it to this provider", ref, info.Schemes)
 		}
 	}
@@ -119,8 +120,9 @@ func checkConfigure(t testing.TB, s Suite) {
 }
 
 // minSecretLen is the shortest sensitive value the leak check looks for:
-// shorter ones would turn up in messages by coincidence.
-const minSecretLen = 4
+// shorter ones would turn up in messages by coincidence. It is the host's
+// threshold for scrubbing (internal/redact.MinLen).
+const minSecretLen = redact.MinLen
 
 // checkNoSecretsInErrors: no error or warning from Configure, Validate,
 // Resolve or Check contains a sensitive configuration value. Errors end up

@@ -165,15 +165,6 @@ func isInvalid(err *provider.Error) bool {
 	return err != nil && err.Code == provider.CodeInvalidReference
 }
 
-// schemeOf returns a reference's scheme, lower-cased as the host does.
-func schemeOf(ref string) (string, bool) {
-	i := strings.Index(ref, "://")
-	if i <= 0 {
-		return "", false
-	}
-	return strings.ToLower(ref[:i]), true
-}
-
 // unknownSchemeRefs returns references for a scheme the provider did not
 // declare: a plain one, and Suite.Valid[0] with its scheme replaced, which
 // catches providers that ignore the scheme and resolve the rest.

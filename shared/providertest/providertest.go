@@ -21,6 +21,11 @@
 //
 // Run it with -race: one of the checks resolves from many goroutines.
 //
+// For a plugin binary in any language, the command
+// shared/providertest/cmd/conformance (`make conformance` in the
+// repository) runs the same checks through RunChecks, outside go test, and
+// prints each one's result.
+//
 // The kit never prints secret values: failure messages name references and
 // configuration attributes, not the values behind them.
 package providertest

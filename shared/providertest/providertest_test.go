@@ -16,27 +16,6 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// TestFileProviderInProcess runs the kit, as authors do, on the file
-// provider served over in-process gRPC.
-func TestFileProviderInProcess(t *testing.T) {
-	f := newFixture(t)
-	Run(t, f.suite(InProcess(func() provider.Provider { return f.provider() })))
-}
-
-// TestFileProviderBinary runs the kit on the real example plugin, built
-// and launched the way the host runs it. The backend of a separate process
-// cannot be observed, so ValidateOffline is skipped.
-func TestFileProviderBinary(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and launches the example plugin")
-	}
-	bin := testbin.Build(t, testbin.PluginDir(), "file", "./examples/file-provider", "")
-	f := newFixture(t)
-	s := f.suite(Binary(bin))
-	s.Requests = nil
-	Run(t, s)
-}
-
 // TestSkips pins down which checks skip, and why, so that a skip cannot
 // silently replace a check.
 func TestSkips(t *testing.T) {
@@ -85,7 +64,7 @@ func TestSuiteValidate(t *testing.T) {
 	}
 }
 
-// TestBinaryRefusesUnsafeFile: Binary applies the host's catalog rules,
+// TestBinaryRefusesUnsafeFile: Binary applies the host's trust rules (shared/launch),
 // so a binary the host would not run fails the check that launches it.
 func TestBinaryRefusesUnsafeFile(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "plugin")

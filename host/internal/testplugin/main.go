@@ -25,7 +25,8 @@ import (
 // not UTF-8 into the strings it sends, as a plugin not built with the SDK
 // could), "slowstart" (takes a second before its handshake), "badlog"
 // (writes hclog-like JSON lines whose fields have the wrong types to
-// stderr, as a plugin in another language could).
+// stderr, as a plugin in another language could), "network" (says it uses
+// the network, so the host gives it the network settings).
 var mode string
 
 func main() {

@@ -1,6 +1,6 @@
 // Package opref parses 1Password secret references of the form
 //
-//	op://<vault>/<item>[/<section>]/<field>[?attribute=otp]
+//	op://<vault>/<item>[/<section>]/<field or file name>[?attribute=<attr>][&ssh-format=openssh]
 //
 // It is the Connect plugin's parser. The service-account plugin accepts
 // exactly what 1Password's SDK accepts instead (stricter on characters,
@@ -24,9 +24,12 @@
 //   - A vault or item name must not contain a double quote: 1Password's
 //     lookup-by-name (the Connect "title eq" filter) has no way to express
 //     it, so such vaults and items must be referred to by ID.
-//   - The only query parameter is "attribute" (alias "attr"). Its values are
-//     case-insensitive: "otp" and "totp" both select the current one-time
-//     password; "value", the default, selects the field's value.
+//   - The query parameters are "attribute" (alias "attr") and "ssh-format".
+//     Values are case-insensitive. attribute is one of 1Password's documented
+//     ones (see [Attribute]): "otp" and "totp" select the current one-time
+//     password; "value", the default, the field's value or the file's
+//     content. "ssh-format=openssh" asks for an SSH private key in OpenSSH
+//     format.
 //   - Fragments ("#...") are rejected.
 //
 // Case is preserved in the parsed [Ref]; whether names compare
@@ -41,27 +44,79 @@ import (
 	"unicode/utf8"
 )
 
-// Attribute selects what a reference resolves to.
+// Attribute selects what a reference resolves to: the "attribute" query
+// parameter of 1Password's secret reference syntax. 1Password documents
+// these for fields: type, value, id, purpose, title (the label), otp
+// (alias totp); and these for file attachments: type, content, size, id,
+// name (developer.1password.com/docs/cli/secret-reference-syntax, "Field
+// and file metadata"). Which attributes apply to a field or to a file is
+// the resolver's business; the parser accepts every documented one.
 type Attribute int
 
 const (
-	// AttrValue is the field's stored value (the default).
+	// AttrValue is the field's stored value, or a file's content (the default).
 	AttrValue Attribute = iota
 	// AttrOTP is the current one-time password computed from an OTP field
 	// (query "?attribute=otp" or "?attribute=totp").
 	AttrOTP
+	// AttrType is the field's type (e.g. CONCEALED), or "FILE" for a file.
+	AttrType
+	// AttrID is the field's or the file's ID.
+	AttrID
+	// AttrPurpose is the field's purpose (USERNAME, PASSWORD, NOTES or empty).
+	AttrPurpose
+	// AttrTitle is the field's label (query "?attribute=title" or
+	// "?attribute=label": 1Password's items call it a label, the issue and
+	// some of 1Password's pages a title; both are accepted).
+	AttrTitle
+	// AttrContent is a file's bytes.
+	AttrContent
+	// AttrSize is a file's size in bytes, in decimal.
+	AttrSize
+	// AttrName is a file's name.
+	AttrName
 )
+
+var attrNames = map[Attribute]string{
+	AttrValue: "value", AttrOTP: "otp", AttrType: "type", AttrID: "id", AttrPurpose: "purpose",
+	AttrTitle: "title", AttrContent: "content", AttrSize: "size", AttrName: "name",
+}
+
+// attrByName maps a query value (lower case) to its attribute.
+var attrByName = map[string]Attribute{
+	"value": AttrValue, "otp": AttrOTP, "totp": AttrOTP, "type": AttrType, "id": AttrID,
+	"purpose": AttrPurpose, "title": AttrTitle, "label": AttrTitle, "content": AttrContent, "size": AttrSize, "name": AttrName,
+}
 
 // String returns the attribute as written in a reference query.
 func (a Attribute) String() string {
-	switch a {
-	case AttrValue:
-		return "value"
-	case AttrOTP:
-		return "otp"
+	if s, ok := attrNames[a]; ok {
+		return s
 	}
 	return fmt.Sprintf("Attribute(%d)", int(a))
 }
+
+// FileAttribute reports whether a applies to file attachments.
+func (a Attribute) FileAttribute() bool {
+	switch a {
+	case AttrValue, AttrType, AttrID, AttrContent, AttrSize, AttrName:
+		return true
+	}
+	return false
+}
+
+// FieldAttribute reports whether a applies to fields.
+func (a Attribute) FieldAttribute() bool {
+	switch a {
+	case AttrValue, AttrOTP, AttrType, AttrID, AttrPurpose, AttrTitle:
+		return true
+	}
+	return false
+}
+
+// SSHFormatOpenSSH is the one value of the "ssh-format" query parameter
+// 1Password documents: an SSH key's private key in OpenSSH format.
+const SSHFormatOpenSSH = "openssh"
 
 // Ref is a parsed secret reference. Parts are percent-decoded. Vault, Item
 // and Field are never empty in a Ref returned by [Parse]; Section is empty
@@ -69,6 +124,8 @@ func (a Attribute) String() string {
 type Ref struct {
 	Vault, Item, Section, Field string
 	Attribute                   Attribute
+	// SSHFormat is "" or SSHFormatOpenSSH ("?ssh-format=openssh").
+	SSHFormat string
 }
 
 // HasSection reports whether the reference names a section. Without one,
@@ -77,7 +134,7 @@ func (r Ref) HasSection() bool { return r.Section != "" }
 
 // String returns the canonical form of r: "op://" with every part escaped so
 // that, for any r returned by Parse, Parse(r.String()) returns r again; and
-// "?attribute=otp" for AttrOTP.
+// the query ("?attribute=…", "ssh-format=openssh") when it is not the default.
 // It contains no secret and is safe to log.
 func (r Ref) String() string {
 	var b strings.Builder
@@ -91,9 +148,15 @@ func (r Ref) String() string {
 	}
 	b.WriteByte('/')
 	b.WriteString(escape(r.Field))
+	sep := "?"
 	if r.Attribute != AttrValue {
-		b.WriteString("?attribute=")
+		b.WriteString(sep + "attribute=")
 		b.WriteString(r.Attribute.String())
+		sep = "&"
+	}
+	if r.SSHFormat != "" {
+		b.WriteString(sep + "ssh-format=")
+		b.WriteString(r.SSHFormat)
 	}
 	return b.String()
 }
@@ -227,25 +290,32 @@ func Parse(s string) (Ref, error) {
 		ref.Section = vals[2]
 	}
 	if hasQuery {
-		attr, part, reason := parseQuery(query)
+		q, part, reason := parseQuery(query)
 		if reason != "" {
 			return fail(part, "%s", reason)
 		}
-		ref.Attribute = attr
+		ref.Attribute, ref.SSHFormat = q.attr, q.ssh
 	}
 	return ref, nil
 }
 
-// parseQuery parses the text after "?". On failure it returns the
+type query struct {
+	attr Attribute
+	ssh  string
+}
+
+// parseQuery parses the text after "?": "attribute" (alias "attr") and
+// "ssh-format", each at most once, joined by "&". On failure it returns the
 // offending part and a reason.
-func parseQuery(q string) (Attribute, string, string) {
+func parseQuery(q string) (query, string, string) {
 	if q == "" {
-		return 0, PartQuery, `empty query after "?"`
+		return query{}, PartQuery, `empty query after "?"`
 	}
-	attr, seenKey := AttrValue, ""
+	var out query
+	seenAttr, seenSSH := "", false
 	for _, param := range strings.Split(q, "&") {
 		if param == "" {
-			return 0, PartQuery, `empty query parameter (stray "&")`
+			return query{}, PartQuery, `empty query parameter (stray "&")`
 		}
 		rawKey, rawVal, _ := strings.Cut(param, "=")
 		key, bad := unescape(rawKey)
@@ -254,29 +324,39 @@ func parseQuery(q string) (Attribute, string, string) {
 			bad = badVal
 		}
 		if bad != "" {
-			return 0, PartQuery, fmt.Sprintf("query has bad percent-encoding %q: %q must be followed by two hex digits", bad, "%")
+			return query{}, PartQuery, fmt.Sprintf("query has bad percent-encoding %q: %q must be followed by two hex digits", bad, "%")
 		}
 		switch strings.ToLower(key) {
 		case "attribute", "attr":
+			if seenAttr != "" {
+				return query{}, PartQuery, fmt.Sprintf("attribute given more than once (as %q and %q)", seenAttr, key)
+			}
+			seenAttr = key
+			if val == "" {
+				return query{}, PartQuery, fmt.Sprintf("%s has no value: use %s=otp", key, key)
+			}
+			a, ok := attrByName[strings.ToLower(val)]
+			if !ok {
+				return query{}, PartQuery, fmt.Sprintf(`unsupported attribute %q: fields have type, value, id, purpose, title (or label), otp (or totp); files have type, content, size, id, name`, val)
+			}
+			out.attr = a
+		case "ssh-format":
+			if seenSSH {
+				return query{}, PartQuery, "ssh-format given more than once"
+			}
+			seenSSH = true
+			if !strings.EqualFold(val, SSHFormatOpenSSH) {
+				return query{}, PartQuery, fmt.Sprintf(`unsupported ssh-format %q: only "openssh" is supported`, val)
+			}
+			out.ssh = SSHFormatOpenSSH
 		default:
-			return 0, PartQuery, fmt.Sprintf(`unknown query parameter %q: only "attribute" (or "attr") is supported`, key)
-		}
-		if seenKey != "" {
-			return 0, PartQuery, fmt.Sprintf("attribute given more than once (as %q and %q)", seenKey, key)
-		}
-		seenKey = key
-		switch strings.ToLower(val) {
-		case "otp", "totp":
-			attr = AttrOTP
-		case "value":
-			attr = AttrValue
-		case "":
-			return 0, PartQuery, fmt.Sprintf("%s has no value: use %s=otp", key, key)
-		default:
-			return 0, PartQuery, fmt.Sprintf(`unsupported attribute %q: only "otp" (or "totp") is supported`, val)
+			return query{}, PartQuery, fmt.Sprintf(`unknown query parameter %q: only "attribute" (or "attr") and "ssh-format" are supported`, key)
 		}
 	}
-	return attr, "", ""
+	if out.ssh != "" && out.attr != AttrValue {
+		return query{}, PartQuery, fmt.Sprintf("ssh-format applies to an SSH key's private key value, not to attribute %s", out.attr)
+	}
+	return out, "", ""
 }
 
 // schemeError reports input that does not start with "op://". It does not

@@ -113,11 +113,14 @@ func TestParseInvalid(t *testing.T) {
 		// Query.
 		{"op://v/i/f?", PartQuery, `empty query after "?"`},
 		{"op://v/i/f?attribute=otp&", PartQuery, "empty query parameter"},
-		{"op://v/i/f?attribute=type", PartQuery, `unsupported attribute "type": only "otp" (or "totp") is supported`},
+		{"op://v/i/f?attribute=color", PartQuery, `unsupported attribute "color": fields have type, value, id, purpose, title (or label), otp (or totp); files have type, content, size, id, name`},
 		{"op://v/i/f?attribute=hotp", PartQuery, `unsupported attribute "hotp"`},
 		{"op://v/i/f?attribute=", PartQuery, "attribute has no value: use attribute=otp"},
 		{"op://v/i/f?attr", PartQuery, "attr has no value"},
-		{"op://v/i/f?ssh-format=openssh", PartQuery, `unknown query parameter "ssh-format": only "attribute" (or "attr") is supported`},
+		{"op://v/i/f?ssh-format=pkcs8", PartQuery, `unsupported ssh-format "pkcs8": only "openssh" is supported`},
+		{"op://v/i/f?ssh-format=openssh&ssh-format=openssh", PartQuery, "ssh-format given more than once"},
+		{"op://v/i/f?attribute=otp&ssh-format=openssh", PartQuery, "ssh-format applies to an SSH key's private key value, not to attribute otp"},
+		{"op://v/i/f?format=openssh", PartQuery, `unknown query parameter "format": only "attribute" (or "attr") and "ssh-format" are supported`},
 		{"op://v/i/f?otp", PartQuery, `unknown query parameter "otp"`},
 		{"op://v/i/f?attribute=otp&attribute=otp", PartQuery, `attribute given more than once (as "attribute" and "attribute")`},
 		{"op://v/i/f?attr=otp&attribute=totp", PartQuery, `attribute given more than once (as "attr" and "attribute")`},
@@ -154,7 +157,7 @@ func TestErrorMessages(t *testing.T) {
 		{"op://a/b", `invalid secret reference "op://a/b": expected op://<vault>/<item>/[<section>/]<field>, found 2 segments`},
 		{" op://v//f ", `invalid secret reference "op://v//f": item is empty`},
 		{`op://v/My "Item"/f`, `invalid secret reference "op://v/My \"Item\"/f": item name contains a double quote ("), which cannot be looked up by name: refer to the item by its ID instead`},
-		{"op://v/i/f?attribute=type", `invalid secret reference "op://v/i/f?attribute=type": unsupported attribute "type": only "otp" (or "totp") is supported`},
+		{"op://v/i/f?attribute=color", `invalid secret reference "op://v/i/f?attribute=color": unsupported attribute "color": fields have type, value, id, purpose, title (or label), otp (or totp); files have type, content, size, id, name`},
 		{"op://v/i\n/f", `invalid secret reference "op://v/i\n/f": contains control character U+000A`},
 		{"https://example.com/x", `invalid secret reference: secret reference must start with "op://"`},
 	}
@@ -246,8 +249,8 @@ func TestIsID(t *testing.T) {
 }
 
 func TestAttributeString(t *testing.T) {
-	if AttrValue.String() != "value" || AttrOTP.String() != "otp" || Attribute(7).String() != "Attribute(7)" {
-		t.Errorf("Attribute.String: %s %s %s", AttrValue, AttrOTP, Attribute(7))
+	if AttrValue.String() != "value" || AttrOTP.String() != "otp" || Attribute(70).String() != "Attribute(70)" {
+		t.Errorf("Attribute.String: %s %s %s", AttrValue, AttrOTP, Attribute(70))
 	}
 }
 
@@ -298,4 +301,43 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("String() not canonical: %q then %q", canon, again.String())
 		}
 	})
+}
+
+// TestDocumentedQueries: every attribute 1Password documents for fields and
+// files, and ssh-format=openssh, parse to the right Ref and round-trip
+// through String.
+func TestDocumentedQueries(t *testing.T) {
+	tests := []struct {
+		in   string
+		attr Attribute
+		ssh  string
+	}{
+		{"op://v/i/f?attribute=type", AttrType, ""},
+		{"op://v/i/f?attribute=value", AttrValue, ""},
+		{"op://v/i/f?attribute=id", AttrID, ""},
+		{"op://v/i/f?attribute=purpose", AttrPurpose, ""},
+		{"op://v/i/f?attribute=title", AttrTitle, ""},
+		{"op://v/i/f?attribute=label", AttrTitle, ""},
+		{"op://v/i/f?attribute=otp", AttrOTP, ""},
+		{"op://v/i/f?attribute=TOTP", AttrOTP, ""},
+		{"op://v/i/file.pem?attribute=content", AttrContent, ""},
+		{"op://v/i/file.pem?attribute=size", AttrSize, ""},
+		{"op://v/i/file.pem?attr=name", AttrName, ""},
+		{"op://v/i/private key?ssh-format=openssh", AttrValue, SSHFormatOpenSSH},
+		{"op://v/i/private key?ssh-format=OpenSSH&attribute=value", AttrValue, SSHFormatOpenSSH},
+	}
+	for _, tt := range tests {
+		r, err := Parse(tt.in)
+		if err != nil {
+			t.Errorf("Parse(%q): %v", tt.in, err)
+			continue
+		}
+		if r.Attribute != tt.attr || r.SSHFormat != tt.ssh {
+			t.Errorf("Parse(%q) = attribute %s, ssh-format %q; want %s, %q", tt.in, r.Attribute, r.SSHFormat, tt.attr, tt.ssh)
+		}
+		back, err := Parse(r.String())
+		if err != nil || back != r {
+			t.Errorf("Parse(%q.String() = %q) = %+v, %v; want %+v", tt.in, r.String(), back, err, r)
+		}
+	}
 }

@@ -1,8 +1,10 @@
 package connect
 
 import (
+	"crypto/x509"
 	"fmt"
 	"net/url"
+	"os"
 	"regexp"
 	"slices"
 	"strconv"
@@ -10,6 +12,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/secrethost/secrethost/internal/bounded"
 	buildversion "github.com/secrethost/secrethost/internal/version"
 	"github.com/secrethost/secrethost/plugins/internal/attrs"
 	"github.com/secrethost/secrethost/shared/credential"
@@ -25,6 +28,7 @@ const (
 	AttrToken        = "SECRET_PROVIDER_CONNECT_TOKEN"
 	AttrTokenAlt     = "OP_CONNECT_TOKEN"
 	AttrTokenFile    = "SECRET_PROVIDER_CONNECT_TOKEN_FILE"
+	AttrCAFile       = "SECRET_PROVIDER_CONNECT_CA_FILE"
 
 	AttrRequestTimeout = "request_timeout"
 	AttrMaxConcurrency = "max_concurrency"
@@ -35,9 +39,11 @@ const (
 const (
 	DefaultRequestTimeout = 10 * time.Second
 	// DefaultMaxConcurrency lets a typical batch (10 to 16 distinct items)
-	// run each stage of its plan in one round trip; a Connect server
-	// answers from its local cache, so this is no burden for it.
-	DefaultMaxConcurrency = 16
+	// run each stage of its plan in one round trip, and a warm batch of up
+	// to 15 items in 2 vaults send its lookups and fetches at once (2 per
+	// item plus 1 per vault, warm.go); a Connect server answers from its
+	// local cache, so this is no burden for it.
+	DefaultMaxConcurrency = 32
 	DefaultMaxRetries     = 3
 
 	maxRequestTimeout = 10 * time.Minute
@@ -64,6 +70,9 @@ var schema = []provider.ConfigAttribute{
 	{Name: AttrTokenFile, SecretFile: true, Description: "Path of a file holding the Connect access token (for example a Docker secret, " +
 		"/run/secrets/op_connect_token). Mutually exclusive with " + AttrToken + "; read again on every call, so a " +
 		"rotated token is picked up."},
+	{Name: AttrCAFile, Path: true, Description: "Path of a PEM file with the certificate(s) of a private CA that " +
+		"signed the Connect server's TLS certificate (an https host). Added to the system's trusted CAs (which " +
+		"SSL_CERT_FILE and SSL_CERT_DIR, passed on by the host, also change); read once, at Configure."},
 	{Name: AttrRequestTimeout, Description: fmt.Sprintf("Time limit of each HTTP attempt against Connect, as a Go "+
 		"duration (default %s). Retries of transient failures get a fresh limit, within the caller's deadline.", DefaultRequestTimeout)},
 	{Name: AttrMaxConcurrency, Description: fmt.Sprintf("Most HTTP requests in flight to Connect at once, "+
@@ -81,6 +90,8 @@ type settings struct {
 	timeout    time.Duration
 	concurrent int
 	retries    int
+	caFile     string         // AttrCAFile, "" when not set
+	roots      *x509.CertPool // the system's CAs plus caFile's; nil without caFile
 	// cfg is kept (not logged) so a token file can be read again.
 	cfg map[string]string
 }
@@ -128,6 +139,15 @@ func parseConfig(cfg map[string]string) (*settings, []string, error) {
 	warnings = append(warnings, tok.Warnings...)
 	s.token, s.tokenFrom, s.tokenPath = tok.Value, tok.From, tok.Path
 
+	if s.caFile = strings.TrimSpace(cfg[AttrCAFile]); s.caFile != "" {
+		if s.roots, err = loadCA(s.caFile); err != nil {
+			return nil, nil, err
+		}
+		if strings.HasPrefix(s.host, "http://") {
+			warnings = append(warnings, fmt.Sprintf("%s is set, but %s is an http:// URL: the CA is only used for https", AttrCAFile, from))
+		}
+	}
+
 	if s.timeout, err = durationAttr(cfg, AttrRequestTimeout, DefaultRequestTimeout); err != nil {
 		return nil, nil, err
 	}
@@ -138,6 +158,31 @@ func parseConfig(cfg map[string]string) (*settings, []string, error) {
 		return nil, nil, err
 	}
 	return s, warnings, nil
+}
+
+// maxCAFile bounds a CA bundle; the whole Mozilla bundle is about 220 KB.
+const maxCAFile = 16 << 20
+
+// loadCA returns the system's trusted CAs plus the certificates in the PEM
+// file at path. A CA file is no secret: its path is shown.
+func loadCA(path string) (*x509.CertPool, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, invalidConfig("%s: cannot read the CA file: %v", AttrCAFile, err)
+	}
+	defer f.Close()
+	data, err := bounded.ReadAll(f, maxCAFile)
+	if err != nil {
+		return nil, invalidConfig("%s: cannot read the CA file %s: %v", AttrCAFile, path, err)
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(data) {
+		return nil, invalidConfig("%s: %s holds no PEM certificate (a block starting with -----BEGIN CERTIFICATE-----)", AttrCAFile, path)
+	}
+	return pool, nil
 }
 
 // reloadToken reads the token again when it comes from a file, so that a

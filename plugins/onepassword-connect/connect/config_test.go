@@ -171,8 +171,14 @@ func TestGetInfoSchema(t *testing.T) {
 		t.Errorf("info %+v", info)
 	}
 	want := map[string]bool{AttrHost: false, AttrHostFallback: false, AttrToken: true, AttrTokenAlt: true,
-		AttrTokenFile: false, AttrRequestTimeout: false, AttrMaxConcurrency: false, AttrMaxRetries: false}
+		AttrTokenFile: false, AttrCAFile: false, AttrRequestTimeout: false, AttrMaxConcurrency: false, AttrMaxRetries: false}
+	if !info.UsesNetwork {
+		t.Error("UsesNetwork = false: the host would not pass the proxy and CA settings")
+	}
 	for _, a := range info.ConfigSchema {
+		if a.Name == AttrCAFile && (!a.Path || a.SecretFile) {
+			t.Errorf("%s: Path = %v, SecretFile = %v; want a plain path", a.Name, a.Path, a.SecretFile)
+		}
 		sens, ok := want[a.Name]
 		if !ok {
 			t.Errorf("unexpected attribute %s", a.Name)

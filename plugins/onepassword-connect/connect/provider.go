@@ -39,6 +39,7 @@ type Provider struct {
 	mu  sync.RWMutex
 	s   *settings
 	pol *policy
+	mem *idMemory // title -> ID guesses from earlier calls (warm.go)
 }
 
 var _ provider.Provider = (*Provider)(nil)
@@ -60,6 +61,9 @@ func (p *Provider) GetInfo(context.Context, provider.InfoRequest) (provider.Info
 		Version:      Version,
 		Schemes:      []string{"op"},
 		ConfigSchema: append([]provider.ConfigAttribute(nil), schema...),
+		// Connect is reached over HTTP(S): the host gives the plugin its
+		// proxy and CA settings (HTTPS_PROXY, SSL_CERT_FILE, ...).
+		UsesNetwork: true,
 	}, nil
 }
 
@@ -71,9 +75,10 @@ func (p *Provider) Configure(_ context.Context, req provider.ConfigureRequest) (
 	pol := newPolicy(s, p.log)
 	p.mu.Lock()
 	p.s, p.pol = s, pol
+	p.mem = newIDMemory(maxRemembered) // another server or token: guess nothing from before
 	p.mu.Unlock()
 	p.log.Debug("configured", "host", s.host, "token_from", s.tokenFrom, "request_timeout", s.timeout.String(),
-		"max_concurrency", s.concurrent, "max_retries", s.retries)
+		"max_concurrency", s.concurrent, "max_retries", s.retries, "ca_file", s.caFile)
 	return provider.ConfigureResponse{Warnings: warnings}, nil
 }
 
@@ -84,6 +89,12 @@ func (p *Provider) current() (*settings, *policy, error) {
 		return nil, nil, provider.Errorf(provider.CodeInvalidConfig, "", "the provider is not configured: Configure must succeed first")
 	}
 	return p.s, p.pol, nil
+}
+
+func (p *Provider) memory() *idMemory {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	return p.mem
 }
 
 // newResolver prepares one call: the token is read again if it comes from
@@ -100,13 +111,21 @@ func (p *Provider) newResolver(ctx context.Context) (*resolver, error) {
 	return &resolver{s: s, token: token, t: p.t, pol: pol, ua: userAgent(), ctx: ctx, now: p.now}, nil
 }
 
-// Validate parses each reference; it never touches the network.
+// Validate parses each reference; it never touches the network. A valid
+// reference that 1Password's other tools refuse gets a warning in the log
+// (portability.go).
 func (p *Provider) Validate(_ context.Context, req provider.ValidateRequest) (provider.ValidateResponse, error) {
 	resp := provider.ValidateResponse{Results: make([]provider.ValidateResult, len(req.References))}
 	for i, ref := range req.References {
 		resp.Results[i] = provider.ValidateResult{Reference: ref}
 		if _, err := parse(ref); err != nil {
+			if w := sdkOnlyWarning(ref, err); w != "" {
+				p.log.Warn(w, "reference", ref)
+				continue
+			}
 			resp.Results[i].Err = err
+		} else if w := portabilityWarning(ref); w != "" {
+			p.log.Warn("reference "+w, "reference", ref)
 		}
 	}
 	return resp, nil
@@ -134,14 +153,20 @@ func (p *Provider) Resolve(ctx context.Context, req provider.ResolveRequest) (pr
 	if err != nil {
 		return provider.ResolveResponse{}, err
 	}
+	r.mem = p.memory()
 
 	results := make([]provider.ResolveResult, len(req.References))
 	refs := make([]opref.Ref, len(req.References))
 	plan := map[string]map[string]bool{}
+	r.refsOf = map[itemKey][]opref.Ref{}
 	for i, raw := range req.References {
 		results[i].Reference = raw
 		ref, perr := parse(raw)
 		if perr != nil {
+			if sdkOnlyWarning(raw, perr) != "" {
+				// Valid 1Password syntax that names nothing (portability.go).
+				perr = &provider.Error{Code: provider.CodeNotFound, Reference: raw, Message: perr.Message + ": the reference names nothing, so nothing is found"}
+			}
 			results[i].Err = perr
 			continue
 		}
@@ -150,9 +175,12 @@ func (p *Provider) Resolve(ctx context.Context, req provider.ResolveRequest) (pr
 			plan[ref.Vault] = map[string]bool{}
 		}
 		plan[ref.Vault][ref.Item] = true
+		k := itemKey{ref.Vault, ref.Item}
+		r.refsOf[k] = append(r.refsOf[k], ref)
 	}
 
 	items := r.resolveAll(plan)
+	defer r.bg.Wait() // every download is awaited by its reference; this is a safety net
 
 	failed := 0
 	for i := range results {
@@ -170,6 +198,7 @@ func (p *Provider) Resolve(ctx context.Context, req provider.ResolveRequest) (pr
 	}
 	p.log.Debug("resolved batch", "references", len(req.References), "failed", failed, "vaults", len(plan),
 		"items", nItems, "requests", r.stats.requests.Load(), "retries", r.stats.retries.Load(), "shared", r.stats.shared.Load(),
+		"guessed", r.guessed.Load(),
 		"duration", time.Since(start).Round(time.Microsecond).String())
 	return provider.ResolveResponse{Results: results}, nil
 }
@@ -183,11 +212,7 @@ func (r *resolver) value(items map[itemKey]itemResult, ref opref.Ref, raw string
 	case res.fail != nil:
 		return nil, res.fail.forRef(raw)
 	}
-	f, fl := matchField(res.item, ref)
-	if fl != nil {
-		return nil, fl.forRef(raw)
-	}
-	v, fl := fieldValue(res.item, f, ref, r.now)
+	v, fl := r.targetValue(ref.Vault, res.item, ref)
 	if fl != nil {
 		return nil, fl.forRef(raw)
 	}
@@ -201,6 +226,14 @@ func (r *resolver) value(items map[itemKey]itemResult, ref opref.Ref, raw string
 func (p *Provider) Close(context.Context) error {
 	if t, ok := p.t.base.(interface{ CloseIdleConnections() }); ok {
 		t.CloseIdleConnections()
+	}
+	p.mu.RLock()
+	pol := p.pol
+	p.mu.RUnlock()
+	if pol != nil {
+		if t, ok := pol.base.(interface{ CloseIdleConnections() }); ok {
+			t.CloseIdleConnections()
+		}
 	}
 	return nil
 }

@@ -27,6 +27,11 @@ package connect
 // by title, take 2 + 10 + 10 = 22 requests in 3 round trips (vault →
 // item lookup → item fetch).
 //
+// A provider that has resolved the same titles before sends the lookups
+// and fetches of each vault together with its vault lookup, guessing the
+// IDs from its memory; the plan itself is unchanged and decides every
+// answer (warm.go): one round trip for an unchanged batch.
+//
 // Nothing is fetched twice in a call: lookups are shared through
 // singleflight groups keyed by vault ID (so "Prod" and its ID do not
 // double the work), and the transport sends identical GETs of one call
@@ -57,11 +62,19 @@ type resolver struct {
 	stats callState
 	now   nowFunc
 
+	warmState // remembered IDs and the GETs they predict (warm.go)
+
 	vaults    group[string]              // vault title -> vault ID
 	allVaults group[[]onepassword.Vault] // "" -> every vault the token sees
 	lookups   group[*onepassword.Item]   // vaultID/title -> item
 	listings  group[[]onepassword.Item]  // vaultID -> item summaries
 	fetches   group[*onepassword.Item]   // vaultID/itemID -> full item
+
+	// File attachments (files.go): the references of each item, and content downloads.
+	refsOf   map[itemKey][]opref.Ref
+	contents group[[]byte]  // vaultID/itemID/fileID -> content
+	bg       sync.WaitGroup // downloads started by itemReady
+	vaultOf  sync.Map       // *onepassword.Item -> the vault ID it was fetched from
 }
 
 // itemKey identifies an item as references name it.
@@ -90,11 +103,15 @@ func (r *resolver) resolveAll(plan map[string]map[string]bool) map[itemKey]itemR
 		out[itemKey{v, i}] = itemResult{it, f}
 		mu.Unlock()
 	}
+	r.startWarm(len(plan))
+	defer r.endWarm()
 	var wg sync.WaitGroup
 	for vq, items := range plan {
 		wg.Go(func() {
+			r.warmUp(vq, items) // guesses from earlier calls start the GETs below early
 			vid, f := r.vaultID(vq)
 			if f != nil {
+				r.unlearnVault(vq, f)
 				for iq := range items {
 					set(vq, iq, nil, f)
 				}
@@ -106,9 +123,10 @@ func (r *resolver) resolveAll(plan map[string]map[string]bool) map[itemKey]itemR
 			// resolve the items again there (issue 12, item 5).
 			if opref.IsID(vq) && anyVaultMissing(res) {
 				if alt, af := r.vaultByName(vq); af == nil && alt != vid {
-					res = r.resolveItems(vq, alt, items)
+					vid, res = alt, r.resolveItems(vq, alt, items)
 				}
 			}
+			r.learn(vq, vid, res)
 			for iq, ir := range res {
 				set(vq, iq, ir.item, ir.fail)
 			}
@@ -132,6 +150,7 @@ func (r *resolver) resolveItems(vq, vid string, items map[string]bool) map[strin
 	var mu sync.Mutex
 	out := map[string]itemResult{}
 	set := func(i string, it *onepassword.Item, f *failure) {
+		r.itemReady(vq, i, vid, it) // start file downloads now (files.go)
 		mu.Lock()
 		out[i] = itemResult{it, f}
 		mu.Unlock()

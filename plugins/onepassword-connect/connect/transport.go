@@ -30,6 +30,8 @@ package connect
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -100,8 +102,23 @@ func newBaseTransport() http.RoundTripper {
 	return t
 }
 
+// newCATransport is newBaseTransport trusting roots: for a Connect server
+// whose certificate a private CA signed (SECRET_PROVIDER_CONNECT_CA_FILE).
+// Proxies still come from the environment (http.ProxyFromEnvironment).
+func newCATransport(roots *x509.CertPool) http.RoundTripper {
+	t, ok := newBaseTransport().(*http.Transport)
+	if !ok {
+		t = &http.Transport{Proxy: http.ProxyFromEnvironment}
+	}
+	t.TLSClientConfig = &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12}
+	return t
+}
+
 // policy is one provider's request policy.
 type policy struct {
+	// base sends the requests when the configuration has its own CA
+	// file; nil: the transport's shared base.
+	base    http.RoundTripper
 	timeout time.Duration // per attempt
 	retries int           // attempts = retries + 1
 	sem     chan struct{} // in-flight limit
@@ -110,7 +127,11 @@ type policy struct {
 }
 
 func newPolicy(s *settings, log hclog.Logger) *policy {
-	return &policy{timeout: s.timeout, retries: s.retries, sem: make(chan struct{}, s.concurrent), log: log}
+	p := &policy{timeout: s.timeout, retries: s.retries, sem: make(chan struct{}, s.concurrent), log: log}
+	if s.roots != nil {
+		p.base = newCATransport(s.roots)
+	}
+	return p
 }
 
 // callState belongs to one Resolve or Check: it counts the HTTP attempts
@@ -452,7 +473,17 @@ func (t *transport) attempt(ctx context.Context, pol *policy, req *http.Request)
 		}
 		r.Body = body
 	}
-	resp, err := t.base.RoundTrip(r)
+	base := t.base
+	if pol.base != nil {
+		base = pol.base
+	}
+	resp, err := base.RoundTrip(r)
+	if err == nil && resp.StatusCode == http.StatusProxyAuthRequired {
+		// The proxy's answer (for http; for https Go reports it as an
+		// error), not Connect's.
+		resp.Body.Close()
+		return nil, &transportError{kind: failOther, err: errProxyAuth}
+	}
 	if err == nil {
 		var body []byte
 		body, err = bounded.ReadAll(resp.Body, maxBody)
@@ -476,7 +507,31 @@ func (t *transport) attempt(ctx context.Context, pol *policy, req *http.Request)
 	case actx.Err() != nil:
 		return nil, &transportError{kind: failTimeout, err: err}
 	}
-	return nil, &transportError{kind: classify(err), err: err}
+	return nil, &transportError{kind: classify(err), err: explainNet(err, r.URL.Hostname())}
+}
+
+var errProxyAuth = errors.New("the HTTP proxy refused the request (407 Proxy Authentication Required): " +
+	"check the user and password in HTTPS_PROXY or HTTP_PROXY (https_proxy, http_proxy), written as http://user:password@proxy:port")
+
+// explainNet says what to do about a certificate the plugin cannot
+// verify (the most common cause is a Connect server, or a TLS-terminating
+// proxy, with a certificate from a private CA, and Go's own words do not
+// name the setting that fixes it) and about a proxy that wants
+// credentials.
+func explainNet(err error, host string) error {
+	var unknown x509.UnknownAuthorityError
+	var name x509.HostnameError
+	switch {
+	case errors.As(err, &unknown):
+		return fmt.Errorf("the TLS certificate of %s is signed by an unknown authority: if Connect uses a private CA, "+
+			"set %s to that CA's certificate (PEM), or SSL_CERT_FILE to a CA bundle that includes it (%w)", host, AttrCAFile, err)
+	case errors.As(err, &name):
+		return fmt.Errorf("the TLS certificate presented for %s is not valid for that name: check that %s names the host "+
+			"the certificate was issued for (%w)", host, AttrHost, err)
+	case strings.Contains(err.Error(), "Proxy Authentication Required"):
+		return errProxyAuth
+	}
+	return err
 }
 
 // jsonAnswer reports whether a response may go on to the SDK: anything but

@@ -354,8 +354,10 @@ func TestFiles(t *testing.T) {
 func TestUnknownRoutesAndMethods(t *testing.T) {
 	srv := newFixture().start(t)
 	wantError(t, srv.URL(), "/nope", "", 404, "Not Found")
-	wantError(t, srv.URL(), "/v1/activity", "", 401, msgInvalidToken) // /v1 needs a token first
-	wantError(t, srv.URL(), "/v1/activity", testToken, 404, "Not Found")
+	// /v1 needs a token first. (/v1/activity, once the unknown route here, is served now: see spec_test.go.)
+	wantError(t, srv.URL(), "/v1/nope", "", 401, msgInvalidToken)
+	wantError(t, srv.URL(), "/v1/nope", testToken, 404, "Not Found")
+	wantError(t, srv.URL(), "/v1/activity", "", 401, msgInvalidToken)
 	wantError(t, srv.URL(), "//v1/vaults", testToken, 404, "Not Found")
 
 	req, _ := http.NewRequest(http.MethodPost, srv.URL()+"/v1/vaults", strings.NewReader("{}"))

@@ -38,7 +38,7 @@ const (
 // routes holds every pattern split into segments; "{...}" segments match any value.
 var routes = func() [][]string {
 	var out [][]string
-	for _, p := range []string{routeHeartbeat, routeHealth, routeMetrics, routeVaults, routeVault,
+	for _, p := range []string{routeHeartbeat, routeHealth, routeMetrics, routeActivity, routeVaults, routeVault,
 		routeItems, routeItem, routeFiles, routeFile, routeContent} {
 		out = append(out, strings.Split(p, "/"))
 	}
@@ -318,6 +318,8 @@ func (s *Server) handle(r *http.Request) (string, response) {
 	var resp response
 	var e *apiError
 	switch route {
+	case routeActivity:
+		resp, e = s.activity(q)
 	case routeVaults:
 		resp, e = s.listVaults(g, q)
 	case routeVault:
@@ -439,10 +441,27 @@ type vaultView struct {
 }
 
 func viewVault(v *Vault) vaultView {
+	n := 0
+	for _, it := range v.Items {
+		if listed(it) {
+			n++
+		}
+	}
 	return vaultView{ID: v.ID, Name: v.Name, Description: v.Description,
-		AttributeVersion: v.AttributeVersion, ContentVersion: v.ContentVersion, Items: len(v.Items),
+		AttributeVersion: v.AttributeVersion, ContentVersion: v.ContentVersion, Items: n,
 		Type: v.Type, CreatedAt: v.CreatedAt, UpdatedAt: v.UpdatedAt}
 }
+
+// listed reports whether an item appears in item lists (and title searches) and in its
+// vault's item count. Archived and deleted items do not: connect-sdk-go v1.5.3 says
+// "Connect does not return trashed items" (onepassword/items.go, the deprecated Trashed
+// flag), and Connect 1.2.0's changelog has DELETE remove items outright instead of moving
+// them to the trash (1Password/connect CHANGELOG.md, {11613}). For archived items no
+// 1Password source says either way; they are treated like trashed ones, as `op item list`
+// does (it lists archived items only with --include-archive). A GET by ID still answers
+// with the item and its "state" (the spec's Item schema: readOnly state ARCHIVED or
+// DELETED), so a client that names one by ID can tell why it is refused.
+func listed(it *Item) bool { return it.State == "" }
 
 // summary is an item as the list endpoint sends it: no sections, fields or files.
 func summary(it *Item) Item {
@@ -531,6 +550,9 @@ func (s *Server) listItems(g grant, vaultID string, q url.Values) (response, *ap
 	}
 	out := []Item{}
 	for _, it := range v.Items {
+		if !listed(it) {
+			continue
+		}
 		if !filtered || f.matchItem(it) {
 			out = append(out, summary(it))
 		}

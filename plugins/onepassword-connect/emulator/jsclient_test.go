@@ -57,6 +57,12 @@ func TestJSConnectSDK(t *testing.T) {
 	}
 
 	fx := newFixture()
+	// An archived twin of Postgres and a deleted item: the SDK's lists, title lookups and the
+	// vault's item count must not see them (listed), or its by-title calls become ambiguous.
+	twin := fx.demo.AddItem("Postgres", "DATABASE")
+	twin.State = "ARCHIVED"
+	gone := fx.demo.AddItem("Gone", "PASSWORD")
+	gone.State = "DELETED"
 	srv := fx.start(t)
 	totp, _ := totpCode(fx.github.Fields[0].Value, fixedNow)
 	expect, _ := json.Marshal(map[string]any{

@@ -185,6 +185,9 @@ func TestSchema(t *testing.T) {
 	if info.Name != Name || info.Version == "" || len(info.Schemes) != 1 || info.Schemes[0] != "op" {
 		t.Errorf("info = %+v", info)
 	}
+	if !info.UsesNetwork {
+		t.Error("UsesNetwork = false: the host would not pass HTTPS_PROXY and SSL_CERT_FILE to the SDK")
+	}
 	sensitive := map[string]bool{}
 	for _, a := range info.ConfigSchema {
 		sensitive[a.Name] = a.Sensitive

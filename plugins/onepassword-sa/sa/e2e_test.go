@@ -92,6 +92,11 @@ var validateCases = []struct {
 	{"op://Production/Database", "invalid format"},
 	{"op://Prödüction/Database/password", "invalid character in secret reference"},
 	{"op://Production/Database/password?ssh-format=openssh", ""},
+	// Documented by 1Password, not supported by its SDK: the SDK's reason, and why (issue 12, item 3).
+	{"op://Production/Database/password?attribute=type", "invalid query parameter value (?attribute=type is documented by 1Password, but its SDK"},
+	{"op://Production/Database/cert.pem?attribute=size", "supports only attribute=otp (or totp) and ssh-format=openssh"},
+	// Outside 1Password's character set: the SDK's error in service-account mode (issue 12, item 7).
+	{"op://Production/My Item (2)/password", "invalid character in secret reference"},
 }
 
 func checkValidate(t *testing.T, results []provider.ValidateResult) {
@@ -174,7 +179,7 @@ func TestHostRejectsMalformedToken(t *testing.T) {
 	t.Parallel()
 	pluginBinary(t)
 	env := map[string]string{"OP_SERVICE_ACCOUNT_TOKEN": malformedToken, "SECRET_PROVIDER_CACHE_ENABLED": "true"}
-	h, err := host.New(&config.Config{Source: "test", Providers: []config.Provider{{
+	h, err := host.New(&config.Config{Source: "test", Providers: []config.ProviderBlock{{
 		Name: pluginName, Plugin: pluginName, Pos: "config.hcl:3:1", ConfigFromEnv: true,
 	}}}, host.WithPluginDir(testbin.PluginDir()), host.WithLogger(testLogger(t)),
 		host.WithLookupEnv(func(k string) (string, bool) { v, ok := env[k]; return v, ok }))
@@ -205,7 +210,7 @@ func TestHostValidatesOffline(t *testing.T) {
 	t.Parallel()
 	sa.SkipIfReachable(t, "my.1password.com")
 	pluginBinary(t)
-	h, err := host.New(&config.Config{Source: "test", Providers: []config.Provider{{
+	h, err := host.New(&config.Config{Source: "test", Providers: []config.ProviderBlock{{
 		Name: pluginName, Plugin: pluginName, Pos: "config.hcl:3:1",
 		Config: map[string]string{sa.AttrToken: sa.WellFormedFakeToken("my.1password.com")},
 	}}}, host.WithPluginDir(testbin.PluginDir()), host.WithLogger(testLogger(t)))

@@ -87,6 +87,10 @@ func (p *Provider) GetInfo(context.Context, provider.InfoRequest) (provider.Info
 		Version:      version(),
 		Schemes:      []string{"op"},
 		ConfigSchema: append([]provider.ConfigAttribute(nil), schema...),
+		// The SDK talks HTTPS to 1Password through http.DefaultClient
+		// (extism's http_request host function), which honours
+		// HTTPS_PROXY, NO_PROXY and SSL_CERT_FILE: the host passes them.
+		UsesNetwork: true,
 	}, nil
 }
 
@@ -164,7 +168,7 @@ func (p *Provider) check(ctx context.Context, ref string) (string, *provider.Err
 		return "", nil, fatal
 	}
 	if sdkErr != "" {
-		e := provider.Errorf(provider.CodeInvalidReference, ref, "%s", sdkErr)
+		e := provider.Errorf(provider.CodeInvalidReference, ref, "%s%s", sdkErr, unsupportedHint(ref))
 		if !strings.HasPrefix(ref, "op://") {
 			// Not a reference at all: it may be a secret pasted in the
 			// wrong place, so it is never echoed.

@@ -308,9 +308,15 @@ type GetInfoResponse struct {
 	Version         string                 `protobuf:"bytes,2,opt,name=version,proto3" json:"version,omitempty"`
 	ProtocolVersion uint32                 `protobuf:"varint,3,opt,name=protocol_version,json=protocolVersion,proto3" json:"protocol_version,omitempty"`
 	// Reference schemes the plugin resolves, without "://", e.g. "op".
-	Schemes       []string           `protobuf:"bytes,4,rep,name=schemes,proto3" json:"schemes,omitempty"`
-	ConfigSchema  []*ConfigAttribute `protobuf:"bytes,5,rep,name=config_schema,json=configSchema,proto3" json:"config_schema,omitempty"`
-	Error         *Error             `protobuf:"bytes,6,opt,name=error,proto3" json:"error,omitempty"`
+	Schemes      []string           `protobuf:"bytes,4,rep,name=schemes,proto3" json:"schemes,omitempty"`
+	ConfigSchema []*ConfigAttribute `protobuf:"bytes,5,rep,name=config_schema,json=configSchema,proto3" json:"config_schema,omitempty"`
+	Error        *Error             `protobuf:"bytes,6,opt,name=error,proto3" json:"error,omitempty"`
+	// The plugin talks to a backend over the network. Only then does the host
+	// put its network settings into the plugin's environment (HTTP_PROXY,
+	// HTTPS_PROXY, NO_PROXY, each also in lower case, SSL_CERT_FILE,
+	// SSL_CERT_DIR; see README.md), by starting the plugin once more after
+	// this answer. Must not depend on the configuration.
+	UsesNetwork   bool `protobuf:"varint,7,opt,name=uses_network,json=usesNetwork,proto3" json:"uses_network,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -385,6 +391,13 @@ func (x *GetInfoResponse) GetError() *Error {
 		return x.Error
 	}
 	return nil
+}
+
+func (x *GetInfoResponse) GetUsesNetwork() bool {
+	if x != nil {
+		return x.UsesNetwork
+	}
+	return false
 }
 
 type ConfigureRequest struct {
@@ -1045,14 +1058,15 @@ const file_secrethost_provider_v1_provider_proto_rawDesc = "" +
 	"\x04path\x18\x05 \x01(\bR\x04path\x12\x1f\n" +
 	"\vsecret_file\x18\x06 \x01(\bR\n" +
 	"secretFile\"\x10\n" +
-	"\x0eGetInfoRequest\"\x87\x02\n" +
+	"\x0eGetInfoRequest\"\xaa\x02\n" +
 	"\x0fGetInfoResponse\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x12)\n" +
 	"\x10protocol_version\x18\x03 \x01(\rR\x0fprotocolVersion\x12\x18\n" +
 	"\aschemes\x18\x04 \x03(\tR\aschemes\x12L\n" +
 	"\rconfig_schema\x18\x05 \x03(\v2'.secrethost.provider.v1.ConfigAttributeR\fconfigSchema\x123\n" +
-	"\x05error\x18\x06 \x01(\v2\x1d.secrethost.provider.v1.ErrorR\x05error\"\x9b\x01\n" +
+	"\x05error\x18\x06 \x01(\v2\x1d.secrethost.provider.v1.ErrorR\x05error\x12!\n" +
+	"\fuses_network\x18\a \x01(\bR\vusesNetwork\"\x9b\x01\n" +
 	"\x10ConfigureRequest\x12L\n" +
 	"\x06config\x18\x01 \x03(\v24.secrethost.provider.v1.ConfigureRequest.ConfigEntryR\x06config\x1a9\n" +
 	"\vConfigEntry\x12\x10\n" +

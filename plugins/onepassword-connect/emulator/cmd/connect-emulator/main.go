@@ -2,19 +2,27 @@
 // demos, manual testing and tests in other languages. See package emulator for the behaviour.
 //
 //	connect-emulator -data examples/demo/connect-data.json -addr 127.0.0.1:0 -addr-file /tmp/url
+//
+// With -tls-cert and -tls-key it serves HTTPS instead, e.g. with a certificate from a private CA
+// to try the Connect plugin's SECRET_PROVIDER_CONNECT_CA_FILE.
 package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"log"
+	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/secrethost/secrethost/plugins/onepassword-connect/emulator"
 )
@@ -121,6 +129,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		inlineLimit = fs.Int64("inline-limit", emulator.DefaultInlineFileLimit, "largest file in bytes that inline_files=true may embed (else 413)")
 		logReqs     = fs.Bool("log", false, "log one line per request to stderr (tokens are never logged)")
 		addrFile    = fs.String("addr-file", "", "write the base URL to this file once listening (removed on exit)")
+		tlsCert     = fs.String("tls-cert", "", "serve HTTPS with this PEM certificate (chain); needs -tls-key")
+		tlsKey      = fs.String("tls-key", "", "the PEM private key of -tls-cert")
 		tokens      tokenFlags
 		faults      faultFlags
 	)
@@ -145,6 +155,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if *dataPath == "" {
 		return errors.New("-data is required (see -help)")
+	}
+	if (*tlsCert == "") != (*tlsKey == "") {
+		return errors.New("-tls-cert and -tls-key go together")
+	}
+	var cert tls.Certificate
+	if *tlsCert != "" {
+		var err error
+		if cert, err = tls.LoadX509KeyPair(*tlsCert, *tlsKey); err != nil {
+			return fmt.Errorf("-tls-cert/-tls-key: %w", err)
+		}
 	}
 	data, err := emulator.Load(*dataPath)
 	if err != nil {
@@ -171,11 +191,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stderr, "connect-emulator: warning: no tokens configured, every /v1 request will get 401")
 	}
 
-	url, err := srv.Start(*addr)
+	var (
+		url  string
+		stop func() error
+	)
+	if *tlsCert != "" {
+		url, stop, err = serveTLS(srv, *addr, cert, stderr, *logReqs)
+	} else {
+		url, err = srv.Start(*addr)
+		stop = srv.Close
+	}
 	if err != nil {
 		return err
 	}
-	defer srv.Close()
+	defer stop()
 	if *addrFile != "" {
 		if err := writeFileAtomic(*addrFile, url+"\n"); err != nil {
 			return fmt.Errorf("-addr-file: %w", err)
@@ -185,7 +214,28 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "connect-emulator listening on %s\n", url)
 
 	<-ctx.Done()
-	return srv.Close()
+	return stop()
+}
+
+// serveTLS serves srv over HTTPS on addr with cert. (The goaway fault, which restarts the
+// emulator's own listener, does not apply.)
+func serveTLS(srv *emulator.Server, addr string, cert tls.Certificate, stderr io.Writer, logErrors bool) (string, func() error, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return "", nil, err
+	}
+	errLog := io.Discard
+	if logErrors {
+		errLog = stderr
+	}
+	hs := &http.Server{
+		Handler:           srv,
+		ReadHeaderTimeout: 30 * time.Second,
+		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12},
+		ErrorLog:          log.New(errLog, "connect-emulator: https: ", 0),
+	}
+	go func() { _ = hs.ServeTLS(ln, "", "") }()
+	return "https://" + ln.Addr().String(), hs.Close, nil
 }
 
 // writeFileAtomic writes via a temporary file and rename, so a script polling for the file

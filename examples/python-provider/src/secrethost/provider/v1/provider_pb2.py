@@ -13,7 +13,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%secrethost/provider/v1/provider.proto\x12\x16secrethost.provider.v1\"o\n\x05\x45rror\x12*\n\x04\x63ode\x18\x01 \x01(\x0e\x32\x1c.secrethost.provider.v1.Code\x12\x11\n\treference\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t\x12\x16\n\x0eretry_after_ms\x18\x04 \x01(\x03\"|\n\x0f\x43onfigAttribute\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12\x10\n\x08required\x18\x03 \x01(\x08\x12\x11\n\tsensitive\x18\x04 \x01(\x08\x12\x0c\n\x04path\x18\x05 \x01(\x08\x12\x13\n\x0bsecret_file\x18\x06 \x01(\x08\"\x10\n\x0eGetInfoRequest\"\xc9\x01\n\x0fGetInfoResponse\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\x18\n\x10protocol_version\x18\x03 \x01(\r\x12\x0f\n\x07schemes\x18\x04 \x03(\t\x12>\n\rconfig_schema\x18\x05 \x03(\x0b\x32\'.secrethost.provider.v1.ConfigAttribute\x12,\n\x05\x65rror\x18\x06 \x01(\x0b\x32\x1d.secrethost.provider.v1.Error\"\x87\x01\n\x10\x43onfigureRequest\x12\x44\n\x06\x63onfig\x18\x01 \x03(\x0b\x32\x34.secrethost.provider.v1.ConfigureRequest.ConfigEntry\x1a-\n\x0b\x43onfigEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"S\n\x11\x43onfigureResponse\x12,\n\x05\x65rror\x18\x01 \x01(\x0b\x32\x1d.secrethost.provider.v1.Error\x12\x10\n\x08warnings\x18\x02 \x03(\t\"%\n\x0fValidateRequest\x12\x12\n\nreferences\x18\x01 \x03(\t\"Q\n\x0eValidateResult\x12\x11\n\treference\x18\x01 \x01(\t\x12,\n\x05\x65rror\x18\x02 \x01(\x0b\x32\x1d.secrethost.provider.v1.Error\"y\n\x10ValidateResponse\x12\x37\n\x07results\x18\x01 \x03(\x0b\x32&.secrethost.provider.v1.ValidateResult\x12,\n\x05\x65rror\x18\x02 \x01(\x0b\x32\x1d.secrethost.provider.v1.Error\"$\n\x0eResolveRequest\x12\x12\n\nreferences\x18\x01 \x03(\t\"_\n\rResolveResult\x12\x11\n\treference\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x0c\x12,\n\x05\x65rror\x18\x03 \x01(\x0b\x32\x1d.secrethost.provider.v1.Error\"w\n\x0fResolveResponse\x12\x36\n\x07results\x18\x01 \x03(\x0b\x32%.secrethost.provider.v1.ResolveResult\x12,\n\x05\x65rror\x18\x02 \x01(\x0b\x32\x1d.secrethost.provider.v1.Error\"\x0e\n\x0c\x43heckRequest\"5\n\tCheckItem\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\n\n\x02ok\x18\x02 \x01(\x08\x12\x0e\n\x06\x64\x65tail\x18\x03 \x01(\t\"\x80\x01\n\rCheckResponse\x12\x0f\n\x07healthy\x18\x01 \x01(\x08\x12\x30\n\x05items\x18\x02 \x03(\x0b\x32!.secrethost.provider.v1.CheckItem\x12,\n\x05\x65rror\x18\x03 \x01(\x0b\x32\x1d.secrethost.provider.v1.Error\"\x0e\n\x0c\x43loseRequest\"=\n\rCloseResponse\x12,\n\x05\x65rror\x18\x01 \x01(\x0b\x32\x1d.secrethost.provider.v1.Error*\xef\x01\n\x04\x43ode\x12\x14\n\x10\x43ODE_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x43ODE_INVALID_REFERENCE\x10\x01\x12\x12\n\x0e\x43ODE_NOT_FOUND\x10\x02\x12\x12\n\x0e\x43ODE_AMBIGUOUS\x10\x03\x12\x1a\n\x16\x43ODE_PERMISSION_DENIED\x10\x04\x12\x18\n\x14\x43ODE_UNAUTHENTICATED\x10\x05\x12\x15\n\x11\x43ODE_RATE_LIMITED\x10\x06\x12\x14\n\x10\x43ODE_UNAVAILABLE\x10\x07\x12\x17\n\x13\x43ODE_INVALID_CONFIG\x10\x08\x12\x11\n\rCODE_INTERNAL\x10\t2\xb6\x04\n\x0fProviderService\x12Z\n\x07GetInfo\x12&.secrethost.provider.v1.GetInfoRequest\x1a\'.secrethost.provider.v1.GetInfoResponse\x12`\n\tConfigure\x12(.secrethost.provider.v1.ConfigureRequest\x1a).secrethost.provider.v1.ConfigureResponse\x12]\n\x08Validate\x12\'.secrethost.provider.v1.ValidateRequest\x1a(.secrethost.provider.v1.ValidateResponse\x12Z\n\x07Resolve\x12&.secrethost.provider.v1.ResolveRequest\x1a\'.secrethost.provider.v1.ResolveResponse\x12T\n\x05\x43heck\x12$.secrethost.provider.v1.CheckRequest\x1a%.secrethost.provider.v1.CheckResponse\x12T\n\x05\x43lose\x12$.secrethost.provider.v1.CloseRequest\x1a%.secrethost.provider.v1.CloseResponseBHZFgithub.com/secrethost/secrethost/shared/internal/providerv1;providerv1b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%secrethost/provider/v1/provider.proto\x12\x16secrethost.provider.v1\"o\n\x05\x45rror\x12*\n\x04\x63ode\x18\x01 \x01(\x0e\x32\x1c.secrethost.provider.v1.Code\x12\x11\n\treference\x18\x02 \x01(\t\x12\x0f\n\x07message\x18\x03 \x01(\t\x12\x16\n\x0eretry_after_ms\x18\x04 \x01(\x03\"|\n\x0f\x43onfigAttribute\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12\x10\n\x08required\x18\x03 \x01(\x08\x12\x11\n\tsensitive\x18\x04 \x01(\x08\x12\x0c\n\x04path\x18\x05 \x01(\x08\x12\x13\n\x0bsecret_file\x18\x06 \x01(\x08\"\x10\n\x0eGetInfoRequest\"\xdf\x01\n\x0fGetInfoResponse\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\t\x12\x18\n\x10protocol_version\x18\x03 \x01(\r\x12\x0f\n\x07schemes\x18\x04 \x03(\t\x12>\n\rconfig_schema\x18\x05 \x03(\x0b\x32\'.secrethost.provider.v1.ConfigAttribute\x12,\n\x05\x65rror\x18\x06 \x01(\x0b\x32\x1d.secrethost.provider.v1.Error\x12\x14\n\x0cuses_network\x18\x07 \x01(\x08\"\x87\x01\n\x10\x43onfigureRequest\x12\x44\n\x06\x63onfig\x18\x01 \x03(\x0b\x32\x34.secrethost.provider.v1.ConfigureRequest.ConfigEntry\x1a-\n\x0b\x43onfigEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"S\n\x11\x43onfigureResponse\x12,\n\x05\x65rror\x18\x01 \x01(\x0b\x32\x1d.secrethost.provider.v1.Error\x12\x10\n\x08warnings\x18\x02 \x03(\t\"%\n\x0fValidateRequest\x12\x12\n\nreferences\x18\x01 \x03(\t\"Q\n\x0eValidateResult\x12\x11\n\treference\x18\x01 \x01(\t\x12,\n\x05\x65rror\x18\x02 \x01(\x0b\x32\x1d.secrethost.provider.v1.Error\"y\n\x10ValidateResponse\x12\x37\n\x07results\x18\x01 \x03(\x0b\x32&.secrethost.provider.v1.ValidateResult\x12,\n\x05\x65rror\x18\x02 \x01(\x0b\x32\x1d.secrethost.provider.v1.Error\"$\n\x0eResolveRequest\x12\x12\n\nreferences\x18\x01 \x03(\t\"_\n\rResolveResult\x12\x11\n\treference\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x0c\x12,\n\x05\x65rror\x18\x03 \x01(\x0b\x32\x1d.secrethost.provider.v1.Error\"w\n\x0fResolveResponse\x12\x36\n\x07results\x18\x01 \x03(\x0b\x32%.secrethost.provider.v1.ResolveResult\x12,\n\x05\x65rror\x18\x02 \x01(\x0b\x32\x1d.secrethost.provider.v1.Error\"\x0e\n\x0c\x43heckRequest\"5\n\tCheckItem\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\n\n\x02ok\x18\x02 \x01(\x08\x12\x0e\n\x06\x64\x65tail\x18\x03 \x01(\t\"\x80\x01\n\rCheckResponse\x12\x0f\n\x07healthy\x18\x01 \x01(\x08\x12\x30\n\x05items\x18\x02 \x03(\x0b\x32!.secrethost.provider.v1.CheckItem\x12,\n\x05\x65rror\x18\x03 \x01(\x0b\x32\x1d.secrethost.provider.v1.Error\"\x0e\n\x0c\x43loseRequest\"=\n\rCloseResponse\x12,\n\x05\x65rror\x18\x01 \x01(\x0b\x32\x1d.secrethost.provider.v1.Error*\xef\x01\n\x04\x43ode\x12\x14\n\x10\x43ODE_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x43ODE_INVALID_REFERENCE\x10\x01\x12\x12\n\x0e\x43ODE_NOT_FOUND\x10\x02\x12\x12\n\x0e\x43ODE_AMBIGUOUS\x10\x03\x12\x1a\n\x16\x43ODE_PERMISSION_DENIED\x10\x04\x12\x18\n\x14\x43ODE_UNAUTHENTICATED\x10\x05\x12\x15\n\x11\x43ODE_RATE_LIMITED\x10\x06\x12\x14\n\x10\x43ODE_UNAVAILABLE\x10\x07\x12\x17\n\x13\x43ODE_INVALID_CONFIG\x10\x08\x12\x11\n\rCODE_INTERNAL\x10\t2\xb6\x04\n\x0fProviderService\x12Z\n\x07GetInfo\x12&.secrethost.provider.v1.GetInfoRequest\x1a\'.secrethost.provider.v1.GetInfoResponse\x12`\n\tConfigure\x12(.secrethost.provider.v1.ConfigureRequest\x1a).secrethost.provider.v1.ConfigureResponse\x12]\n\x08Validate\x12\'.secrethost.provider.v1.ValidateRequest\x1a(.secrethost.provider.v1.ValidateResponse\x12Z\n\x07Resolve\x12&.secrethost.provider.v1.ResolveRequest\x1a\'.secrethost.provider.v1.ResolveResponse\x12T\n\x05\x43heck\x12$.secrethost.provider.v1.CheckRequest\x1a%.secrethost.provider.v1.CheckResponse\x12T\n\x05\x43lose\x12$.secrethost.provider.v1.CloseRequest\x1a%.secrethost.provider.v1.CloseResponseBHZFgithub.com/secrethost/secrethost/shared/internal/providerv1;providerv1b\x06proto3')
 
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, globals())
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'secrethost.provider.v1.provider_pb2', globals())
@@ -23,8 +23,8 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   DESCRIPTOR._serialized_options = b'ZFgithub.com/secrethost/secrethost/shared/internal/providerv1;providerv1'
   _CONFIGUREREQUEST_CONFIGENTRY._options = None
   _CONFIGUREREQUEST_CONFIGENTRY._serialized_options = b'8\001'
-  _CODE._serialized_start=1532
-  _CODE._serialized_end=1771
+  _CODE._serialized_start=1554
+  _CODE._serialized_end=1793
   _ERROR._serialized_start=65
   _ERROR._serialized_end=176
   _CONFIGATTRIBUTE._serialized_start=178
@@ -32,35 +32,35 @@ if _descriptor._USE_C_DESCRIPTORS == False:
   _GETINFOREQUEST._serialized_start=304
   _GETINFOREQUEST._serialized_end=320
   _GETINFORESPONSE._serialized_start=323
-  _GETINFORESPONSE._serialized_end=524
-  _CONFIGUREREQUEST._serialized_start=527
-  _CONFIGUREREQUEST._serialized_end=662
-  _CONFIGUREREQUEST_CONFIGENTRY._serialized_start=617
-  _CONFIGUREREQUEST_CONFIGENTRY._serialized_end=662
-  _CONFIGURERESPONSE._serialized_start=664
-  _CONFIGURERESPONSE._serialized_end=747
-  _VALIDATEREQUEST._serialized_start=749
-  _VALIDATEREQUEST._serialized_end=786
-  _VALIDATERESULT._serialized_start=788
-  _VALIDATERESULT._serialized_end=869
-  _VALIDATERESPONSE._serialized_start=871
-  _VALIDATERESPONSE._serialized_end=992
-  _RESOLVEREQUEST._serialized_start=994
-  _RESOLVEREQUEST._serialized_end=1030
-  _RESOLVERESULT._serialized_start=1032
-  _RESOLVERESULT._serialized_end=1127
-  _RESOLVERESPONSE._serialized_start=1129
-  _RESOLVERESPONSE._serialized_end=1248
-  _CHECKREQUEST._serialized_start=1250
-  _CHECKREQUEST._serialized_end=1264
-  _CHECKITEM._serialized_start=1266
-  _CHECKITEM._serialized_end=1319
-  _CHECKRESPONSE._serialized_start=1322
-  _CHECKRESPONSE._serialized_end=1450
-  _CLOSEREQUEST._serialized_start=1452
-  _CLOSEREQUEST._serialized_end=1466
-  _CLOSERESPONSE._serialized_start=1468
-  _CLOSERESPONSE._serialized_end=1529
-  _PROVIDERSERVICE._serialized_start=1774
-  _PROVIDERSERVICE._serialized_end=2340
+  _GETINFORESPONSE._serialized_end=546
+  _CONFIGUREREQUEST._serialized_start=549
+  _CONFIGUREREQUEST._serialized_end=684
+  _CONFIGUREREQUEST_CONFIGENTRY._serialized_start=639
+  _CONFIGUREREQUEST_CONFIGENTRY._serialized_end=684
+  _CONFIGURERESPONSE._serialized_start=686
+  _CONFIGURERESPONSE._serialized_end=769
+  _VALIDATEREQUEST._serialized_start=771
+  _VALIDATEREQUEST._serialized_end=808
+  _VALIDATERESULT._serialized_start=810
+  _VALIDATERESULT._serialized_end=891
+  _VALIDATERESPONSE._serialized_start=893
+  _VALIDATERESPONSE._serialized_end=1014
+  _RESOLVEREQUEST._serialized_start=1016
+  _RESOLVEREQUEST._serialized_end=1052
+  _RESOLVERESULT._serialized_start=1054
+  _RESOLVERESULT._serialized_end=1149
+  _RESOLVERESPONSE._serialized_start=1151
+  _RESOLVERESPONSE._serialized_end=1270
+  _CHECKREQUEST._serialized_start=1272
+  _CHECKREQUEST._serialized_end=1286
+  _CHECKITEM._serialized_start=1288
+  _CHECKITEM._serialized_end=1341
+  _CHECKRESPONSE._serialized_start=1344
+  _CHECKRESPONSE._serialized_end=1472
+  _CLOSEREQUEST._serialized_start=1474
+  _CLOSEREQUEST._serialized_end=1488
+  _CLOSERESPONSE._serialized_start=1490
+  _CLOSERESPONSE._serialized_end=1551
+  _PROVIDERSERVICE._serialized_start=1796
+  _PROVIDERSERVICE._serialized_end=2362
 # @@protoc_insertion_point(module_scope)

@@ -1,4 +1,4 @@
-package catalog
+package plugindir
 
 import (
 	"errors"
@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/secrethost/secrethost/internal/redact"
 	"github.com/secrethost/secrethost/shared/launch"
 )
 
@@ -36,7 +37,7 @@ func hideErr(err error, dir, name string, secretDir, secretName bool) error {
 	type repl struct{ from, to string }
 	var repls []repl
 	add := func(from, to string) {
-		if len(from) < 4 { // as short as ordinary words: not a secret worth hiding
+		if len(from) < redact.MinLen { // as short as ordinary words: not a secret worth hiding
 			return
 		}
 		repls = append(repls, repl{from, to})

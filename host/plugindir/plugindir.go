@@ -1,8 +1,8 @@
-// Package catalog is the host's policy for where plugins come from: the
+// Package plugindir is the host's policy for where plugins come from: the
 // default plugin directory, and hiding paths read with env() or file() from
 // error messages. The mechanism (Locate, the ownership rules, the pin) is
 // shared/launch, which the conformance kit uses too.
-package catalog
+package plugindir
 
 import (
 	"fmt"
