@@ -41,9 +41,13 @@
 # enabled provider is used.
 select = env("SECRET_PROVIDER", "")
 
-# 1Password Connect server; used when a Connect host is configured, or a
-# Connect token without any service account token (so that a missing host is
-# reported as such, not as a missing service account token).
+# 1Password Connect server; used, as doco-cd decides, when any of
+# SECRET_PROVIDER_CONNECT_HOST, SECRET_PROVIDER_CONNECT_TOKEN(_FILE) is set
+# (one without the other then fails at start-up, naming the missing one, as
+# in doco-cd). Only when none of doco-cd's variables is set do the names
+# 1Password's own tools use count: OP_CONNECT_HOST, or OP_CONNECT_TOKEN
+# without OP_SERVICE_ACCOUNT_TOKEN. So a leftover OP_CONNECT_HOST never
+# overrides doco-cd's service account token.
 provider "onepassword-connect" {
   # plugin = "onepassword-connect" # binary name inside plugin_dir; default: the label
   select = "1password"
@@ -57,9 +61,9 @@ provider "onepassword-connect" {
   # (without this attribute it starts the plugin to ask, and again with
   # them), and refuses a plugin whose schema says otherwise.
   network = true
-  enabled = (env("SECRET_PROVIDER_CONNECT_HOST", "") != "" || env("OP_CONNECT_HOST", "") != ""
-    || ((env("SECRET_PROVIDER_CONNECT_TOKEN", "") != "" || env("SECRET_PROVIDER_CONNECT_TOKEN_FILE", "") != "" || env("OP_CONNECT_TOKEN", "") != "")
-  && env("SECRET_PROVIDER_ACCESS_TOKEN", "") == "" && env("SECRET_PROVIDER_ACCESS_TOKEN_FILE", "") == "" && env("OP_SERVICE_ACCOUNT_TOKEN", "") == ""))
+  enabled = (env("SECRET_PROVIDER_CONNECT_HOST", "") != "" || env("SECRET_PROVIDER_CONNECT_TOKEN", "") != "" || env("SECRET_PROVIDER_CONNECT_TOKEN_FILE", "") != ""
+    || (env("SECRET_PROVIDER_ACCESS_TOKEN", "") == "" && env("SECRET_PROVIDER_ACCESS_TOKEN_FILE", "") == ""
+  && (env("OP_CONNECT_HOST", "") != "" || (env("OP_CONNECT_TOKEN", "") != "" && env("OP_SERVICE_ACCOUNT_TOKEN", "") == ""))))
 
   # The host fills the plugin's settings from the environment variables the
   # plugin declares in its schema (for example SECRET_PROVIDER_CONNECT_HOST).
@@ -84,9 +88,9 @@ provider "onepassword-sa" {
   select = "1password"
   schemes = ["op"]
   network = true
-  enabled = !(env("SECRET_PROVIDER_CONNECT_HOST", "") != "" || env("OP_CONNECT_HOST", "") != ""
-    || ((env("SECRET_PROVIDER_CONNECT_TOKEN", "") != "" || env("SECRET_PROVIDER_CONNECT_TOKEN_FILE", "") != "" || env("OP_CONNECT_TOKEN", "") != "")
-  && env("SECRET_PROVIDER_ACCESS_TOKEN", "") == "" && env("SECRET_PROVIDER_ACCESS_TOKEN_FILE", "") == "" && env("OP_SERVICE_ACCOUNT_TOKEN", "") == ""))
+  enabled = !(env("SECRET_PROVIDER_CONNECT_HOST", "") != "" || env("SECRET_PROVIDER_CONNECT_TOKEN", "") != "" || env("SECRET_PROVIDER_CONNECT_TOKEN_FILE", "") != ""
+    || (env("SECRET_PROVIDER_ACCESS_TOKEN", "") == "" && env("SECRET_PROVIDER_ACCESS_TOKEN_FILE", "") == ""
+  && (env("OP_CONNECT_HOST", "") != "" || (env("OP_CONNECT_TOKEN", "") != "" && env("OP_SERVICE_ACCOUNT_TOKEN", "") == ""))))
   config_from_env = true
 }
 

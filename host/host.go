@@ -45,6 +45,8 @@ type Option func(*options)
 type options struct {
 	logger       hclog.Logger
 	pluginDir    string
+	pluginFrom   string // where pluginDir came from, for messages
+	configFile   string // OpenDocoCD: a configuration file instead of doco-cd's variables
 	lookupEnv    func(string) (string, bool)
 	coreDumps    bool
 	probeTimeout time.Duration
@@ -54,8 +56,15 @@ type options struct {
 // provider's name. The default discards everything.
 func WithLogger(l hclog.Logger) Option { return func(o *options) { o.logger = l } }
 
-// WithPluginDir overrides the plugin directory of the configuration.
+// WithPluginDir overrides the plugin directory of the configuration and
+// $SECRETHOST_PLUGIN_DIR (see EnvPluginDir).
 func WithPluginDir(dir string) Option { return func(o *options) { o.pluginDir = dir } }
+
+// WithPluginDirFrom is WithPluginDir naming where dir came from (the CLI's
+// "--plugin-dir", say) for the error when no plugin is found there.
+func WithPluginDirFrom(dir, from string) Option {
+	return func(o *options) { o.pluginDir, o.pluginFrom = dir, from }
+}
 
 // WithLookupEnv replaces os.LookupEnv for config_from_env and for the
 // configuration's env() function.
@@ -77,9 +86,11 @@ type Host struct {
 	// pluginDirSecret: pluginDir is the configuration's plugin_dir, read
 	// with env() or file(), so it must not appear in any message.
 	pluginDirSecret bool
-	lookupEnv       func(string) (string, bool)
-	probeTimeout    time.Duration
-	providers       []*instance
+	// pluginDirFrom says where pluginDir came from (see pluginDirOrigin).
+	pluginDirFrom string
+	lookupEnv     func(string) (string, bool)
+	probeTimeout  time.Duration
+	providers     []*instance
 	// net: what plugins that use the network get (netenv.go).
 	net netSettings
 
@@ -120,17 +131,8 @@ func New(cfg *config.Config, opts ...Option) (*Host, error) {
 	// Socket directories of hosts that were killed too hard to clean up.
 	launch.SweepStaleSocketDirs(o.logger)
 	h := &Host{log: o.logger, lookupEnv: o.lookupEnv, probeTimeout: o.probeTimeout, net: networkSettings(o.lookupEnv)}
-	h.pluginDir = o.pluginDir
-	if h.pluginDir == "" {
-		h.pluginDir = cfg.PluginDir
-		h.pluginDirSecret = cfg.PluginDir != "" && cfg.IsSecret("plugin_dir")
-	}
-	if h.pluginDir == "" {
-		dir, err := plugindir.DefaultDir()
-		if err != nil {
-			return nil, err
-		}
-		h.pluginDir = dir
+	if err := h.choosePluginDir(o, cfg); err != nil {
+		return nil, err
 	}
 	if len(cfg.Providers) == 0 {
 		return nil, errors.New("secrethost: no provider configured")

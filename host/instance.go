@@ -373,7 +373,8 @@ func (in *instance) configureError(err error) error {
 // locate finds the plugin binary; when plugin or plugin_dir was read with
 // env() or file(), its errors name no path derived from them.
 func (in *instance) locate() (string, error) {
-	return plugindir.LocateSecret(in.host.pluginDir, in.spec.Plugin, in.host.pluginDirSecret, in.spec.IsSecret("plugin"))
+	path, err := plugindir.LocateSecret(in.host.pluginDir, in.spec.Plugin, in.host.pluginDirSecret, in.spec.IsSecret("plugin"))
+	return path, in.host.explainLocate(err)
 }
 
 // shownPlugin is the plugin name for a message.

@@ -24,6 +24,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -134,6 +135,10 @@ Global flags (before or after the command name):
                       and SECRET_PROVIDER_CONNECT_*; ./config.hcl is never
                       read). A file writable by group or others, or owned by
                       another user than root or you, is refused
+  --plugin-dir DIR    directory of the plugin binaries (default: plugin_dir
+                      in the configuration, else $SECRETHOST_PLUGIN_DIR, else
+                      "plugins" next to the secrethost executable); the trust
+                      rules apply to it as to any plugin directory
   --log-level LEVEL   trace, debug, info, warn, error or off (default:
                       $SECRETHOST_LOG_LEVEL, else log_level in the
                       configuration, else warn); logs go to stderr
@@ -157,6 +162,7 @@ type app struct {
 	stdStreams
 	configPath string
 	logLevel   string
+	pluginDir  string // --plugin-dir
 	log        hclog.Logger
 	cfg        *config.Config
 	// caught is the signal that cancelled the command, if any.
@@ -181,6 +187,7 @@ func (e *configError) Unwrap() error { return e.err }
 func (a *app) globalFlags(fs *flag.FlagSet) {
 	fs.StringVar(&a.configPath, "config", a.configPath, "configuration `file`")
 	fs.StringVar(&a.logLevel, "log-level", a.logLevel, "log `level`: trace, debug, info, warn, error, off")
+	fs.StringVar(&a.pluginDir, "plugin-dir", a.pluginDir, "plugin `directory` (default: plugin_dir in the configuration, else $SECRETHOST_PLUGIN_DIR, else plugins next to the executable)")
 }
 
 func (a *app) main(ctx context.Context, args []string) int {
@@ -369,7 +376,15 @@ func (a *app) openHost() (*host.Host, error) {
 	if err != nil {
 		return nil, err
 	}
-	h, err := host.New(cfg, host.WithLogger(a.log), host.WithLookupEnv(a.LookupEnv))
+	opts := []host.Option{host.WithLogger(a.log), host.WithLookupEnv(a.LookupEnv)}
+	if a.pluginDir != "" {
+		dir, err := filepath.Abs(a.pluginDir)
+		if err != nil {
+			return nil, usagef("--plugin-dir %q: %v", a.pluginDir, err)
+		}
+		opts = append(opts, host.WithPluginDirFrom(dir, "--plugin-dir"))
+	}
+	h, err := host.New(cfg, opts...)
 	if err != nil {
 		return nil, &configError{err}
 	}

@@ -49,6 +49,9 @@ type doctorReport struct {
 	PluginDir  string            `json:"plugin_dir"`
 	Providers  []host.Diagnosis  `json:"providers"`
 	References []referenceResult `json:"references,omitempty"`
+	// DocoCD lists references that resolve differently under doco-cd's
+	// own 1Password rule (doctor_dococd.go); warnings, not failures.
+	DocoCD []dococdWarning `json:"doco_cd_differences,omitempty"`
 }
 
 type referenceResult struct {
@@ -90,6 +93,7 @@ func (a *app) doctor(ctx context.Context, format, from string, args []string) in
 			}
 		}
 		rep.References = a.checkReferences(ctx, h, refs, schemes)
+		rep.DocoCD = a.dococdCompare(ctx, h, refs)
 		for _, r := range rep.References {
 			rep.OK = rep.OK && r.OK
 		}
@@ -214,6 +218,7 @@ func writeDoctorText(w io.Writer, rep *doctorReport) {
 			fmt.Fprintf(w, "        fix: %s\n", fix)
 		}
 	}
+	writeDococdWarnings(w, rep.DocoCD)
 	fmt.Fprintln(w)
 	switch problems {
 	case 0:

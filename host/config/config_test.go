@@ -379,6 +379,7 @@ func TestBuiltinDefault(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	network := true
 	want := &Config{
 		Source: BuiltinSource,
 		Origin: BuiltinSource,
@@ -386,8 +387,8 @@ func TestBuiltinDefault(t *testing.T) {
 		Providers: []ProviderBlock{{
 			Name: "onepassword-sa", Plugin: "onepassword-sa", Select: "1password",
 			ConfigFromEnv: true, Config: map[string]string{},
-			Schemes: []string{"op"},
-			Pos:     cfg.Providers[0].Pos,
+			Schemes: []string{"op"}, Network: &network,
+			Pos: cfg.Providers[0].Pos,
 		}},
 	}
 	if !reflect.DeepEqual(cfg, want) {

@@ -17,9 +17,17 @@ func TestDefaultSelectsConnectForAConnectToken(t *testing.T) {
 		{map[string]string{"SECRET_PROVIDER_CONNECT_TOKEN": "t"}, "onepassword-connect"},
 		{map[string]string{"SECRET_PROVIDER_CONNECT_TOKEN_FILE": "/run/secrets/t"}, "onepassword-connect"},
 		{map[string]string{"OP_CONNECT_TOKEN": "t"}, "onepassword-connect"},
-		{map[string]string{"SECRET_PROVIDER_CONNECT_TOKEN": "t", "SECRET_PROVIDER_ACCESS_TOKEN": "ops_x"}, "onepassword-sa"},
-		{map[string]string{"SECRET_PROVIDER_CONNECT_TOKEN": "t", "SECRET_PROVIDER_ACCESS_TOKEN_FILE": "/f"}, "onepassword-sa"},
-		{map[string]string{"SECRET_PROVIDER_CONNECT_TOKEN": "t", "OP_SERVICE_ACCOUNT_TOKEN": "ops_x"}, "onepassword-sa"},
+		// doco-cd: a Connect token without a host is an error, whatever
+		// else is set; Connect's plugin reports the missing host.
+		{map[string]string{"SECRET_PROVIDER_CONNECT_TOKEN": "t", "SECRET_PROVIDER_ACCESS_TOKEN": "ops_x"}, "onepassword-connect"},
+		{map[string]string{"SECRET_PROVIDER_CONNECT_TOKEN": "t", "SECRET_PROVIDER_ACCESS_TOKEN_FILE": "/f"}, "onepassword-connect"},
+		{map[string]string{"SECRET_PROVIDER_CONNECT_TOKEN": "t", "OP_SERVICE_ACCOUNT_TOKEN": "ops_x"}, "onepassword-connect"},
+		// A leftover OP_CONNECT_HOST does not override doco-cd's service
+		// account (issue 11); alone, 1Password's own names still work.
+		{map[string]string{"OP_CONNECT_HOST": "http://c", "SECRET_PROVIDER_ACCESS_TOKEN": "ops_x"}, "onepassword-sa"},
+		{map[string]string{"OP_CONNECT_HOST": "http://c", "SECRET_PROVIDER_ACCESS_TOKEN_FILE": "/f"}, "onepassword-sa"},
+		{map[string]string{"OP_CONNECT_HOST": "http://c"}, "onepassword-connect"},
+		{map[string]string{"OP_CONNECT_TOKEN": "t", "OP_SERVICE_ACCOUNT_TOKEN": "ops_x"}, "onepassword-sa"},
 		{map[string]string{"SECRET_PROVIDER_CONNECT_TOKEN": "", "SECRET_PROVIDER_ACCESS_TOKEN": ""}, "onepassword-sa"},
 		{map[string]string{}, "onepassword-sa"},
 		{map[string]string{"SECRET_PROVIDER_CONNECT_HOST": "http://c", "SECRET_PROVIDER_ACCESS_TOKEN": "ops_x"}, "onepassword-connect"},
