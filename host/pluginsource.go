@@ -6,8 +6,8 @@ import (
 	"io/fs"
 	"path/filepath"
 
-	"github.com/secrethost/secrethost/host/plugindir"
 	"github.com/secrethost/secrethost/host/config"
+	"github.com/secrethost/secrethost/host/plugindir"
 )
 
 // EnvPluginDir names the environment variable that sets the plugin
