@@ -2,7 +2,6 @@ package connect
 
 import (
 	"fmt"
-	"strings"
 
 	sdk "github.com/1Password/connect-sdk-go/connect"
 	"github.com/1Password/connect-sdk-go/onepassword"
@@ -92,9 +91,9 @@ func matchTarget(item *onepassword.Item, ref opref.Ref) (target, *failure) {
 
 // matchFile finds the file ref names in item, with the rules of matchField.
 func matchFile(item *onepassword.Item, ref opref.Ref) (*onepassword.File, *failure) {
-	var pools [][]*onepassword.File
+	var secs map[string]bool
 	if ref.HasSection() {
-		secs := matchSections(item, ref.Section)
+		secs = matchSections(item, ref.Section)
 		if len(secs) == 0 {
 			for _, f := range item.Files {
 				if f != nil && fileSection(f) == ref.Section {
@@ -102,47 +101,14 @@ func matchFile(item *onepassword.Item, ref opref.Ref) (*onepassword.File, *failu
 				}
 			}
 		}
-		var in []*onepassword.File
-		for _, f := range item.Files {
-			if f != nil && secs[fileSection(f)] {
-				in = append(in, f)
-			}
-		}
-		pools = [][]*onepassword.File{in}
-	} else {
-		var out, in []*onepassword.File
-		for _, f := range item.Files {
-			switch {
-			case f == nil:
-			case fileSection(f) == "":
-				out = append(out, f)
-			default:
-				in = append(in, f)
-			}
-		}
-		pools = [][]*onepassword.File{out, in}
 	}
-	rules := []func(*onepassword.File) bool{
-		func(f *onepassword.File) bool { return f.ID == ref.Field },
-		func(f *onepassword.File) bool { return f.Name == ref.Field },
-		func(f *onepassword.File) bool { return strings.EqualFold(f.Name, ref.Field) },
-	}
-	for _, rule := range rules {
-		for _, pool := range pools {
-			var hits []*onepassword.File
-			for _, f := range pool {
-				if rule(f) {
-					hits = append(hits, f)
-				}
-			}
-			switch {
-			case len(hits) == 1:
-				return hits[0], nil
-			case len(hits) > 1:
-				return nil, fail(provider.CodeAmbiguous, "file name %q matches %d file attachments of item %s: %s; refer to the file by its ID",
-					ref.Field, len(hits), describeItem(item), listIDs(hits, func(f *onepassword.File) string { return "id " + f.ID }))
-			}
-		}
+	ps := pools(item.Files, fileSection, secs)
+	switch hits := firstMatch(ps, func(f *onepassword.File) string { return f.ID }, func(f *onepassword.File) string { return f.Name }, ref.Field); {
+	case len(hits) == 1:
+		return hits[0], nil
+	case len(hits) > 1:
+		return nil, fail(provider.CodeAmbiguous, "file name %q matches %d file attachments of item %s: %s; refer to the file by its ID",
+			ref.Field, len(hits), describeItem(item), listIDs(hits, func(f *onepassword.File) string { return "id " + f.ID }))
 	}
 	return nil, fail(provider.CodeNotFound, "item %s has no file attachment %q%s%s",
 		describeItem(item), ref.Field, inSection(ref), listFiles(item.Files))

@@ -44,62 +44,28 @@ func byTitle[T any](cands []T, want string, title func(T) string) []T {
 // rule that matches anything decides, and several matches are ambiguous.
 func matchField(item *onepassword.Item, ref opref.Ref) (*onepassword.ItemField, *failure) {
 	labels := sectionLabels(item)
-	var pools [][]*onepassword.ItemField
+	var secs map[string]bool
 	if ref.HasSection() {
-		secs := matchSections(item, ref.Section)
+		secs = matchSections(item, ref.Section)
 		if len(secs) == 0 {
 			return nil, fail(provider.CodeNotFound, "item %s has no section %q%s", describeItem(item), ref.Section, listSections(item))
 		}
-		var in []*onepassword.ItemField
-		for _, f := range item.Fields {
-			if f != nil && secs[sectionID(f)] {
-				in = append(in, f)
-			}
-		}
-		pools = [][]*onepassword.ItemField{in}
-	} else {
-		var out, in []*onepassword.ItemField
-		for _, f := range item.Fields {
-			switch {
-			case f == nil:
-			case sectionID(f) == "":
-				out = append(out, f)
-			default:
-				in = append(in, f)
-			}
-		}
-		pools = [][]*onepassword.ItemField{out, in}
 	}
-
-	rules := []func(*onepassword.ItemField) bool{
-		func(f *onepassword.ItemField) bool { return f.ID == ref.Field },
-		func(f *onepassword.ItemField) bool { return f.Label == ref.Field },
-		func(f *onepassword.ItemField) bool { return strings.EqualFold(f.Label, ref.Field) },
-	}
-	for _, rule := range rules {
-		for _, pool := range pools {
-			var hits []*onepassword.ItemField
-			for _, f := range pool {
-				if rule(f) {
-					hits = append(hits, f)
-				}
-			}
-			switch {
-			case len(hits) == 1:
-				return hits[0], nil
-			case len(hits) > 1:
-				return nil, fail(provider.CodeAmbiguous, "field %q matches %d fields of item %s: %s; refer to the field by its ID%s",
-					ref.Field, len(hits), describeItem(item), listFields(hits, labels), sectionHint(ref, hits))
-			}
-		}
+	ps := pools(item.Fields, sectionID, secs)
+	switch hits := firstMatch(ps, func(f *onepassword.ItemField) string { return f.ID }, func(f *onepassword.ItemField) string { return f.Label }, ref.Field); {
+	case len(hits) == 1:
+		return hits[0], nil
+	case len(hits) > 1:
+		return nil, fail(provider.CodeAmbiguous, "field %q matches %d fields of item %s: %s; refer to the field by its ID%s",
+			ref.Field, len(hits), describeItem(item), listFields(hits, labels), sectionHint(ref, hits))
 	}
 	where := ""
 	var pool []*onepassword.ItemField
 	if ref.HasSection() {
 		where = fmt.Sprintf(" in section %q", ref.Section)
-		pool = pools[0]
+		pool = ps[0]
 	} else {
-		pool = append(pools[0], pools[1]...)
+		pool = append(ps[0], ps[1]...)
 	}
 	return nil, fail(provider.CodeNotFound, "item %s has no field %q%s%s", describeItem(item), ref.Field, where, listLabels(pool, labels, !ref.HasSection()))
 }
