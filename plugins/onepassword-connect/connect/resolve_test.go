@@ -14,7 +14,7 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"github.com/secrethost/secrethost/plugins/onepassword-connect/emulator"
-	"github.com/secrethost/secrethost/plugins/onepassword-connect/internal/fixture"
+	"github.com/secrethost/secrethost/plugins/onepassword-connect/emulator/fixture"
 	"github.com/secrethost/secrethost/shared/provider"
 )
 

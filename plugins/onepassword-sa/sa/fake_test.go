@@ -2,7 +2,6 @@ package sa
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -206,26 +205,4 @@ func noToken(t testing.TB, s string) {
 	if strings.Contains(s, testToken) {
 		t.Errorf("message contains the token: %s", s)
 	}
-}
-
-// wellFormedFakeToken builds a token in the service account token format
-// (ops_ + base64url of the credentials JSON) with made-up values: the SDK
-// accepts its format offline and then tries to sign in at signIn, which is
-// the point. It is not, and cannot become, a credential. (An all-zero srpX
-// fails the SDK's parsing; an all-zero throttle seed makes its core trap
-// with "wasm error: unreachable".)
-func wellFormedFakeToken(signIn string) string {
-	zeros := func(n int) string { return base64.RawURLEncoding.EncodeToString(make([]byte, n)) }
-	creds := map[string]any{
-		"signInAddress":  signIn,
-		"userAuth":       map[string]any{"method": "SRPg-4096", "alg": "PBES2g-HS256", "iterations": 650000, "salt": zeros(16)},
-		"email":          "secrethost-test@1passwordserviceaccounts.com",
-		"srpX":           strings.Repeat("0", 63) + "1",
-		"muk":            map[string]any{"alg": "A256GCM", "ext": true, "k": zeros(32), "key_ops": []string{"encrypt", "decrypt"}, "kty": "oct", "kid": "mp"},
-		"secretKey":      "A3-AAAAAA-AAAAAA-AAAAA-AAAAA-AAAAA-AAAAA",
-		"throttleSecret": map[string]any{"seed": strings.Repeat("0", 63) + "2", "uuid": "aaaaaaaaaaaaaaaaaaaaaaaaaa"},
-		"deviceUuid":     "aaaaaaaaaaaaaaaaaaaaaaaaaa",
-	}
-	b, _ := json.Marshal(creds)
-	return "ops_" + base64.RawURLEncoding.EncodeToString(b)
 }

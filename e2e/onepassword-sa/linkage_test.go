@@ -1,4 +1,4 @@
-package sa_test
+package onepasswordsa_test
 
 import (
 	"os"

@@ -1,4 +1,4 @@
-package sa_test
+package onepasswordsa_test
 
 import (
 	"net/http"
@@ -8,10 +8,11 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/secrethost/secrethost/e2e/internal/harness"
 	"github.com/secrethost/secrethost/host"
 	"github.com/secrethost/secrethost/host/config"
-	"github.com/secrethost/secrethost/internal/testbin"
 	"github.com/secrethost/secrethost/plugins/onepassword-sa/sa"
+	"github.com/secrethost/secrethost/plugins/onepassword-sa/sa/satest"
 )
 
 // TestSDKSignsInThroughTheHostsProxy: the service-account plugin says it
@@ -38,8 +39,8 @@ func TestSDKSignsInThroughTheHostsProxy(t *testing.T) {
 	env := map[string]string{"HTTPS_PROXY": proxy.URL, "FOO": "bar"}
 	h, err := host.New(&config.Config{Source: "test", Providers: []config.ProviderBlock{{
 		Name: pluginName, Plugin: pluginName, Pos: "config.hcl:3:1",
-		Config: map[string]string{sa.AttrToken: sa.WellFormedFakeToken("my.1password.com")},
-	}}}, host.WithPluginDir(testbin.PluginDir()), host.WithLogger(testLogger(t)),
+		Config: map[string]string{sa.AttrToken: satest.WellFormedFakeToken("my.1password.com")},
+	}}}, host.WithPluginDir(harness.PluginDir()), host.WithLogger(testLogger(t)),
 		host.WithLookupEnv(func(k string) (string, bool) { v, ok := env[k]; return v, ok }))
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package main_test
+package onepasswordconnect_test
 
 // Load: 50 concurrent callers share one host.Host (the library API, as
 // doco-cd uses it) and the real plugin binary against the emulator. A

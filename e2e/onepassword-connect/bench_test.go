@@ -1,4 +1,4 @@
-package main_test
+package onepasswordconnect_test
 
 import (
 	"context"
@@ -17,9 +17,8 @@ import (
 
 	"github.com/secrethost/secrethost/host"
 	"github.com/secrethost/secrethost/internal/testbin"
-	"github.com/secrethost/secrethost/plugins/internal/opref"
 	"github.com/secrethost/secrethost/plugins/onepassword-connect/emulator"
-	"github.com/secrethost/secrethost/plugins/onepassword-connect/internal/fixture"
+	"github.com/secrethost/secrethost/plugins/onepassword-connect/emulator/fixture"
 )
 
 // benchLatency is the emulated Connect round trip.
@@ -130,14 +129,18 @@ func baseline(tb testing.TB, url string, refs []string) {
 	sem := make(chan struct{}, 10)
 	var wg sync.WaitGroup
 	for _, raw := range refs {
-		ref, err := opref.Parse(raw)
-		if err != nil {
-			tb.Fatal(err)
+		// fixture.Batch100's references are op://vault/item/field, by
+		// title, with no section or query: the vault and item are the
+		// first two parts.
+		parts := strings.Split(strings.TrimPrefix(raw, "op://"), "/")
+		if !strings.HasPrefix(raw, "op://") || len(parts) != 3 {
+			tb.Fatalf("baseline: %q is not op://vault/item/field", raw)
 		}
+		vault, item := parts[0], parts[1]
 		sem <- struct{}{}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			if _, err := client.GetItem(ref.Item, ref.Vault); err != nil {
+			if _, err := client.GetItem(item, vault); err != nil {
 				tb.Error(err)
 			}
 		})

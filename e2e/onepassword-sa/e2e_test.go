@@ -1,4 +1,4 @@
-package sa_test
+package onepasswordsa_test
 
 import (
 	"context"
@@ -14,10 +14,12 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/secrethost/secrethost/e2e/internal/harness"
 	"github.com/secrethost/secrethost/host"
 	"github.com/secrethost/secrethost/host/config"
 	"github.com/secrethost/secrethost/internal/testbin"
 	"github.com/secrethost/secrethost/plugins/onepassword-sa/sa"
+	"github.com/secrethost/secrethost/plugins/onepassword-sa/sa/satest"
 	"github.com/secrethost/secrethost/shared/launch"
 	"github.com/secrethost/secrethost/shared/provider"
 )
@@ -31,9 +33,7 @@ func TestMain(m *testing.M) {
 	if os.Getenv(sdkValidateEnv) == "1" {
 		sdkValidateMain() // the baseline of BenchmarkValidate100
 	}
-	code := m.Run()
-	testbin.Cleanup()
-	os.Exit(code)
+	harness.Main(m)
 }
 
 const (
@@ -48,7 +48,7 @@ const (
 // pluginBinary builds ./plugins/onepassword-sa once per test process.
 func pluginBinary(t testing.TB) string {
 	t.Helper()
-	return testbin.Build(t, testbin.PluginDir(), pluginName, "./plugins/onepassword-sa",
+	return harness.Plugin(t, pluginName, "./plugins/onepassword-sa",
 		"-X github.com/secrethost/secrethost/internal/version.Version="+pluginVersion)
 }
 
@@ -181,7 +181,7 @@ func TestHostRejectsMalformedToken(t *testing.T) {
 	env := map[string]string{"OP_SERVICE_ACCOUNT_TOKEN": malformedToken, "SECRET_PROVIDER_CACHE_ENABLED": "true"}
 	h, err := host.New(&config.Config{Source: "test", Providers: []config.ProviderBlock{{
 		Name: pluginName, Plugin: pluginName, Pos: "config.hcl:3:1", ConfigFromEnv: true,
-	}}}, host.WithPluginDir(testbin.PluginDir()), host.WithLogger(testLogger(t)),
+	}}}, host.WithPluginDir(harness.PluginDir()), host.WithLogger(testLogger(t)),
 		host.WithLookupEnv(func(k string) (string, bool) { v, ok := env[k]; return v, ok }))
 	if err != nil {
 		t.Fatal(err)
@@ -208,12 +208,12 @@ func TestHostRejectsMalformedToken(t *testing.T) {
 func TestHostValidatesOffline(t *testing.T) {
 	skipIfShort(t)
 	t.Parallel()
-	sa.SkipIfReachable(t, "my.1password.com")
+	satest.SkipIfReachable(t, "my.1password.com")
 	pluginBinary(t)
 	h, err := host.New(&config.Config{Source: "test", Providers: []config.ProviderBlock{{
 		Name: pluginName, Plugin: pluginName, Pos: "config.hcl:3:1",
-		Config: map[string]string{sa.AttrToken: sa.WellFormedFakeToken("my.1password.com")},
-	}}}, host.WithPluginDir(testbin.PluginDir()), host.WithLogger(testLogger(t)))
+		Config: map[string]string{sa.AttrToken: satest.WellFormedFakeToken("my.1password.com")},
+	}}}, host.WithPluginDir(harness.PluginDir()), host.WithLogger(testLogger(t)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -353,7 +353,7 @@ func TestCLIValidateOffline(t *testing.T) {
 	}
 	trace := filepath.Join(dir, "strace.txt")
 	args := append([]string{"-f", "-qq", "-e", "trace=socket,connect", "-o", trace, cli, "validate"}, refs...)
-	for _, tok := range []string{sa.WellFormedFakeToken("my.1password.com"), "ops_garbage"} {
+	for _, tok := range []string{satest.WellFormedFakeToken("my.1password.com"), "ops_garbage"} {
 		cmd := exec.Command(strace, args...)
 		cmd.Env = []string{"SECRET_PROVIDER=1password", "SECRET_PROVIDER_ACCESS_TOKEN=" + tok}
 		start := time.Now()

@@ -1,4 +1,4 @@
-package main_test
+package onepasswordconnect_test
 
 // 1Password parity (issue 12), end to end: the real host launches the real plugin binary,
 // which talks to the Connect emulator in this process.
@@ -22,10 +22,11 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/secrethost/secrethost/e2e/internal/harness"
 	"github.com/secrethost/secrethost/internal/syncbuf"
 	"github.com/secrethost/secrethost/internal/testbin"
 	"github.com/secrethost/secrethost/plugins/onepassword-connect/emulator"
-	"github.com/secrethost/secrethost/plugins/onepassword-connect/internal/fixture"
+	"github.com/secrethost/secrethost/plugins/onepassword-connect/emulator/fixture"
 	"github.com/secrethost/secrethost/shared/provider"
 )
 
@@ -33,12 +34,7 @@ const contentRoute = "/v1/vaults/{vaultUuid}/items/{itemUuid}/files/{fileUuid}/c
 
 func noSecretIn(t *testing.T, log *syncbuf.Buffer, secrets ...string) {
 	t.Helper()
-	s := log.String()
-	for _, v := range secrets {
-		if strings.Contains(s, v) {
-			t.Errorf("the log contains the secret %q", v)
-		}
-	}
+	harness.NoSecretIn(t, log.String(), secrets...)
 }
 
 // TestFileAttachments: files by name, with and without a section, and every file attribute

@@ -1,4 +1,4 @@
-package sa_test
+package onepasswordsa_test
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 	onepassword "github.com/1password/onepassword-sdk-go"
 
 	"github.com/secrethost/secrethost/internal/testbin"
-	"github.com/secrethost/secrethost/plugins/onepassword-sa/sa"
+	"github.com/secrethost/secrethost/plugins/onepassword-sa/sa/satest"
 )
 
 // sdkValidateEnv makes the test binary, re-executed, run the SDK's own
@@ -65,7 +65,7 @@ func BenchmarkValidate100(b *testing.B) {
 	b.Run("name=secrethost", func(b *testing.B) {
 		for b.Loop() {
 			cmd := exec.Command(cli, append([]string{"validate"}, refs...)...)
-			cmd.Env = []string{"SECRET_PROVIDER=1password", "SECRET_PROVIDER_ACCESS_TOKEN=" + sa.WellFormedFakeToken("my.1password.com")}
+			cmd.Env = []string{"SECRET_PROVIDER=1password", "SECRET_PROVIDER_ACCESS_TOKEN=" + satest.WellFormedFakeToken("my.1password.com")}
 			run(b, cmd)
 		}
 	})

@@ -1,4 +1,4 @@
-package main_test
+package onepasswordconnect_test
 
 // The warm path (issue 13, item 1), end to end: one host keeps its plugin
 // process between two Resolves, the emulator's data changes in between, and
@@ -15,7 +15,7 @@ import (
 
 	"github.com/secrethost/secrethost/host"
 	"github.com/secrethost/secrethost/plugins/onepassword-connect/emulator"
-	"github.com/secrethost/secrethost/plugins/onepassword-connect/internal/fixture"
+	"github.com/secrethost/secrethost/plugins/onepassword-connect/emulator/fixture"
 )
 
 // outcome is what a Resolve gave, as comparable text: every value, or

@@ -1,8 +1,4 @@
-package main_test
-
-// End-to-end tests: the real host (package host) launches the real plugin
-// binary (built by testbin), which talks HTTP to the Connect emulator
-// running in this test process.
+package onepasswordconnect_test
 
 import (
 	"context"
@@ -16,29 +12,25 @@ import (
 
 	"github.com/secrethost/secrethost/internal/syncbuf"
 
-	"github.com/hashicorp/go-hclog"
 	"github.com/pquerna/otp/totp"
 
+	"github.com/secrethost/secrethost/e2e/internal/harness"
 	"github.com/secrethost/secrethost/host"
 	"github.com/secrethost/secrethost/host/config"
-	"github.com/secrethost/secrethost/internal/testbin"
 	"github.com/secrethost/secrethost/plugins/onepassword-connect/emulator"
-	"github.com/secrethost/secrethost/plugins/onepassword-connect/internal/fixture"
+	"github.com/secrethost/secrethost/plugins/onepassword-connect/emulator/fixture"
 	"github.com/secrethost/secrethost/shared/provider"
 )
 
 const pluginName = "onepassword-connect"
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	testbin.Cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { harness.Main(m) }
 
+// pluginDir builds the plugin once per test process and returns the
+// directory holding it.
 func pluginDir(t testing.TB) string {
-	dir := testbin.PluginDir()
-	testbin.Build(t, dir, pluginName, "./plugins/onepassword-connect", "")
-	return dir
+	harness.Plugin(t, pluginName, "./plugins/onepassword-connect", "")
+	return harness.PluginDir()
 }
 
 // newHost runs the plugin with cfg through a real host. The log is at
@@ -46,27 +38,10 @@ func pluginDir(t testing.TB) string {
 // checked for leaked secrets when the test ends.
 func newHost(t testing.TB, cfg map[string]string) (*host.Host, *syncbuf.Buffer) {
 	t.Helper()
-	sink := &syncbuf.Buffer{}
-	h, err := host.New(&config.Config{Source: "test", Providers: []config.ProviderBlock{{
+	pluginDir(t)
+	return harness.NewHost(t, config.ProviderBlock{
 		Name: pluginName, Plugin: pluginName, Pos: "test.hcl:1:1", Config: cfg,
-	}}}, host.WithPluginDir(pluginDir(t)),
-		host.WithLogger(hclog.New(&hclog.LoggerOptions{Level: hclog.Debug, Output: sink})))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		log := sink.String()
-		for _, s := range fixture.Secrets() {
-			if strings.Contains(log, s) {
-				t.Errorf("the log contains the secret %q", s)
-			}
-		}
-		if t.Failed() {
-			t.Logf("host and plugin log:\n%s", log)
-		}
-	})
-	t.Cleanup(h.Close)
-	return h, sink
+	}, harness.Options{Secrets: fixture.Secrets()})
 }
 
 func cfg(url, token string, kv ...string) map[string]string {

@@ -1,4 +1,4 @@
-package main_test
+package onepasswordconnect_test
 
 // Network settings end to end: the real host gives the real plugin binary
 // the host's proxy and CA settings (from its env lookup, as doco-cd's
@@ -31,11 +31,12 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 
+	"github.com/secrethost/secrethost/e2e/internal/harness"
 	"github.com/secrethost/secrethost/host"
 	"github.com/secrethost/secrethost/host/config"
 	"github.com/secrethost/secrethost/internal/syncbuf"
 	"github.com/secrethost/secrethost/plugins/onepassword-connect/emulator"
-	"github.com/secrethost/secrethost/plugins/onepassword-connect/internal/fixture"
+	"github.com/secrethost/secrethost/plugins/onepassword-connect/emulator/fixture"
 	"github.com/secrethost/secrethost/shared/provider"
 )
 
@@ -171,22 +172,10 @@ func (p *forwardingProxy) forwarded() []string {
 // environment lookup being env only.
 func netHost(t *testing.T, cfg map[string]string, env map[string]string) (*host.Host, *syncbuf.Buffer) {
 	t.Helper()
-	sink := &syncbuf.Buffer{}
-	h, err := host.New(&config.Config{Source: "test", Providers: []config.ProviderBlock{{
+	pluginDir(t)
+	return harness.NewHost(t, config.ProviderBlock{
 		Name: pluginName, Plugin: pluginName, Pos: "test.hcl:1:1", Config: cfg,
-	}}}, host.WithPluginDir(pluginDir(t)),
-		host.WithLookupEnv(func(k string) (string, bool) { v, ok := env[k]; return v, ok }),
-		host.WithLogger(hclog.New(&hclog.LoggerOptions{Level: hclog.Trace, Output: sink})))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(h.Close)
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("host and plugin log:\n%s", sink.String())
-		}
-	})
-	return h, sink
+	}, harness.Options{Level: hclog.Trace, LookupEnv: func(k string) (string, bool) { v, ok := env[k]; return v, ok }})
 }
 
 const pgRef = "op://Production/Postgres/password"

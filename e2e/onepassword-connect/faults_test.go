@@ -1,4 +1,4 @@
-package main_test
+package onepasswordconnect_test
 
 // Faults at the backend: the real host drives the real plugin binary
 // against the emulator while the emulator injects one kind of failure at a

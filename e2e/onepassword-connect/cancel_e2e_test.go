@@ -1,4 +1,4 @@
-package main_test
+package onepasswordconnect_test
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/secrethost/secrethost/plugins/onepassword-connect/emulator"
-	"github.com/secrethost/secrethost/plugins/onepassword-connect/internal/fixture"
+	"github.com/secrethost/secrethost/plugins/onepassword-connect/emulator/fixture"
 )
 
 // TestCancelledCallerLeavesOthersAlone is doco-cd's API-triggered deploy:
