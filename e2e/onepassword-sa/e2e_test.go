@@ -18,8 +18,8 @@ import (
 	"github.com/secrethost/secrethost/host"
 	"github.com/secrethost/secrethost/host/config"
 	"github.com/secrethost/secrethost/internal/testbin"
-	"github.com/secrethost/secrethost/plugins/onepassword-sa/sa"
-	"github.com/secrethost/secrethost/plugins/onepassword-sa/sa/satest"
+	"github.com/secrethost/secrethost/plugins/onepassword-sa/serviceaccount"
+	"github.com/secrethost/secrethost/plugins/onepassword-sa/serviceaccount/serviceaccounttest"
 	"github.com/secrethost/secrethost/shared/launch"
 	"github.com/secrethost/secrethost/shared/provider"
 )
@@ -141,13 +141,13 @@ func TestPluginBinaryOffline(t *testing.T) {
 		t.Errorf("GetInfo = %+v", info)
 	}
 
-	_, err = proc.Provider.Configure(ctx, provider.ConfigureRequest{Config: map[string]string{sa.AttrToken: malformedToken}})
+	_, err = proc.Provider.Configure(ctx, provider.ConfigureRequest{Config: map[string]string{serviceaccount.AttrToken: malformedToken}})
 	configured := time.Since(start)
 	var pe *provider.Error
 	if !errors.As(err, &pe) || pe.Code != provider.CodeInvalidConfig {
 		t.Fatalf("Configure: want invalid_config, got %v", err)
 	}
-	for _, want := range []string{sa.AttrToken, malformedReason} {
+	for _, want := range []string{serviceaccount.AttrToken, malformedReason} {
 		if !strings.Contains(pe.Message, want) {
 			t.Errorf("Configure error lacks %q: %s", want, pe.Message)
 		}
@@ -208,11 +208,11 @@ func TestHostRejectsMalformedToken(t *testing.T) {
 func TestHostValidatesOffline(t *testing.T) {
 	skipIfShort(t)
 	t.Parallel()
-	satest.SkipIfReachable(t, "my.1password.com")
+	serviceaccounttest.SkipIfReachable(t, "my.1password.com")
 	pluginBinary(t)
 	h, err := host.New(&config.Config{Source: "test", Providers: []config.ProviderBlock{{
 		Name: pluginName, Plugin: pluginName, Pos: "config.hcl:3:1",
-		Config: map[string]string{sa.AttrToken: satest.WellFormedFakeToken("my.1password.com")},
+		Config: map[string]string{serviceaccount.AttrToken: serviceaccounttest.WellFormedFakeToken("my.1password.com")},
 	}}}, host.WithPluginDir(harness.PluginDir()), host.WithLogger(testLogger(t)))
 	if err != nil {
 		t.Fatal(err)
@@ -315,7 +315,7 @@ func BenchmarkStartup(b *testing.B) {
 		if _, err := proc.Provider.GetInfo(ctx, provider.InfoRequest{}); err != nil {
 			b.Fatal(err)
 		}
-		_, err = proc.Provider.Configure(ctx, provider.ConfigureRequest{Config: map[string]string{sa.AttrToken: malformedToken}})
+		_, err = proc.Provider.Configure(ctx, provider.ConfigureRequest{Config: map[string]string{serviceaccount.AttrToken: malformedToken}})
 		if !errors.Is(err, provider.ErrInvalidConfig) {
 			b.Fatalf("Configure: want invalid_config, got %v", err)
 		}
@@ -353,7 +353,7 @@ func TestCLIValidateOffline(t *testing.T) {
 	}
 	trace := filepath.Join(dir, "strace.txt")
 	args := append([]string{"-f", "-qq", "-e", "trace=socket,connect", "-o", trace, cli, "validate"}, refs...)
-	for _, tok := range []string{satest.WellFormedFakeToken("my.1password.com"), "ops_garbage"} {
+	for _, tok := range []string{serviceaccounttest.WellFormedFakeToken("my.1password.com"), "ops_garbage"} {
 		cmd := exec.Command(strace, args...)
 		cmd.Env = []string{"SECRET_PROVIDER=1password", "SECRET_PROVIDER_ACCESS_TOKEN=" + tok}
 		start := time.Now()

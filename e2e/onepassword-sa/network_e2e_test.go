@@ -11,8 +11,8 @@ import (
 	"github.com/secrethost/secrethost/e2e/internal/harness"
 	"github.com/secrethost/secrethost/host"
 	"github.com/secrethost/secrethost/host/config"
-	"github.com/secrethost/secrethost/plugins/onepassword-sa/sa"
-	"github.com/secrethost/secrethost/plugins/onepassword-sa/sa/satest"
+	"github.com/secrethost/secrethost/plugins/onepassword-sa/serviceaccount"
+	"github.com/secrethost/secrethost/plugins/onepassword-sa/serviceaccount/serviceaccounttest"
 )
 
 // TestSDKSignsInThroughTheHostsProxy: the service-account plugin says it
@@ -39,7 +39,7 @@ func TestSDKSignsInThroughTheHostsProxy(t *testing.T) {
 	env := map[string]string{"HTTPS_PROXY": proxy.URL, "FOO": "bar"}
 	h, err := host.New(&config.Config{Source: "test", Providers: []config.ProviderBlock{{
 		Name: pluginName, Plugin: pluginName, Pos: "config.hcl:3:1",
-		Config: map[string]string{sa.AttrToken: satest.WellFormedFakeToken("my.1password.com")},
+		Config: map[string]string{serviceaccount.AttrToken: serviceaccounttest.WellFormedFakeToken("my.1password.com")},
 	}}}, host.WithPluginDir(harness.PluginDir()), host.WithLogger(testLogger(t)),
 		host.WithLookupEnv(func(k string) (string, bool) { v, ok := env[k]; return v, ok }))
 	if err != nil {

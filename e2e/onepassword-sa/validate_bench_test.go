@@ -11,7 +11,7 @@ import (
 	onepassword "github.com/1password/onepassword-sdk-go"
 
 	"github.com/secrethost/secrethost/internal/testbin"
-	"github.com/secrethost/secrethost/plugins/onepassword-sa/sa/satest"
+	"github.com/secrethost/secrethost/plugins/onepassword-sa/serviceaccount/serviceaccounttest"
 )
 
 // sdkValidateEnv makes the test binary, re-executed, run the SDK's own
@@ -65,7 +65,7 @@ func BenchmarkValidate100(b *testing.B) {
 	b.Run("name=secrethost", func(b *testing.B) {
 		for b.Loop() {
 			cmd := exec.Command(cli, append([]string{"validate"}, refs...)...)
-			cmd.Env = []string{"SECRET_PROVIDER=1password", "SECRET_PROVIDER_ACCESS_TOKEN=" + satest.WellFormedFakeToken("my.1password.com")}
+			cmd.Env = []string{"SECRET_PROVIDER=1password", "SECRET_PROVIDER_ACCESS_TOKEN=" + serviceaccounttest.WellFormedFakeToken("my.1password.com")}
 			run(b, cmd)
 		}
 	})

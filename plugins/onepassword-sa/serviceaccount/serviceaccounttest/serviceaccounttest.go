@@ -1,7 +1,7 @@
-// Package satest holds test helpers for the service-account plugin that its
+// Package serviceaccounttest holds test helpers for the service-account plugin that its
 // own tests and the end-to-end tests (e2e/onepassword-sa) share: a token
 // the SDK accepts offline, and a guard for tests that must stay offline.
-package satest
+package serviceaccounttest
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package sa
+package serviceaccount
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-// Package sa is the onepassword-sa secrethost provider: op:// references
+// Package serviceaccount is the onepassword-sa secrethost provider: op:// references
 // resolved with a 1Password service account through the official SDK
 // (github.com/1password/onepassword-sdk-go).
 //
@@ -29,7 +29,7 @@
 // possible, and the rest fetched with one Secrets().ResolveAll; a
 // reference already being fetched by a concurrent call is waited for
 // rather than fetched again.
-package sa
+package serviceaccount
 
 import (
 	"context"
