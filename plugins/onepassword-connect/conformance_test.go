@@ -55,7 +55,7 @@ func TestConformance(t *testing.T) {
 	}
 	t.Run("in process", func(t *testing.T) {
 		s := suite
-		s.New = providertest.InProcess(func() provider.Provider { return connect.New() })
+		s.New = providertest.InProcess(func() provider.Provider { return connect.New(nil) })
 		providertest.Run(t, s)
 	})
 	t.Run("binary", func(t *testing.T) {

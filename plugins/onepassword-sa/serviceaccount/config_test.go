@@ -178,7 +178,7 @@ func TestConfigureRejectsBadConfigBeforeSigningIn(t *testing.T) {
 }
 
 func TestSchema(t *testing.T) {
-	info, err := New().GetInfo(t.Context(), provider.InfoRequest{})
+	info, err := New(nil).GetInfo(t.Context(), provider.InfoRequest{})
 	if err != nil {
 		t.Fatal(err)
 	}

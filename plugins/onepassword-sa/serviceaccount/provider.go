@@ -42,7 +42,6 @@ import (
 	onepassword "github.com/1password/onepassword-sdk-go"
 	"github.com/hashicorp/go-hclog"
 
-	"github.com/secrethost/secrethost/shared/plugin"
 	"github.com/secrethost/secrethost/shared/provider"
 )
 
@@ -72,9 +71,14 @@ type state struct {
 
 var _ provider.Provider = (*Provider)(nil)
 
-// New returns the provider backed by the real SDK.
-func New() *Provider {
-	return newProvider(newSDKClient, rulesValidate, time.Now, plugin.Logger())
+// New returns the provider backed by the real SDK, logging through log
+// (main passes the logger plugin.ServeFactory configured; nil means no
+// log).
+func New(log hclog.Logger) *Provider {
+	if log == nil {
+		log = hclog.NewNullLogger()
+	}
+	return newProvider(newSDKClient, rulesValidate, time.Now, log)
 }
 
 func newProvider(f clientFactory, v refValidator, now func() time.Time, log hclog.Logger) *Provider {
