@@ -133,7 +133,7 @@ func TestPluginBinaryOffline(t *testing.T) {
 	defer proc.Kill()
 	handshake := time.Since(start)
 
-	info, err := proc.Provider.GetInfo(ctx, provider.InfoRequest{})
+	info, err := proc.Client.GetInfo(ctx, provider.InfoRequest{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -141,7 +141,7 @@ func TestPluginBinaryOffline(t *testing.T) {
 		t.Errorf("GetInfo = %+v", info)
 	}
 
-	_, err = proc.Provider.Configure(ctx, provider.ConfigureRequest{Config: map[string]string{serviceaccount.AttrToken: malformedToken}})
+	_, err = proc.Client.Configure(ctx, provider.ConfigureRequest{Config: map[string]string{serviceaccount.AttrToken: malformedToken}})
 	configured := time.Since(start)
 	var pe *provider.Error
 	if !errors.As(err, &pe) || pe.Code != provider.CodeInvalidConfig {
@@ -163,7 +163,7 @@ func TestPluginBinaryOffline(t *testing.T) {
 	for i, c := range validateCases {
 		refs[i] = c.ref
 	}
-	resp, err := proc.Provider.Validate(ctx, provider.ValidateRequest{References: refs})
+	resp, err := proc.Client.Validate(ctx, provider.ValidateRequest{References: refs})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -312,10 +312,10 @@ func BenchmarkStartup(b *testing.B) {
 			b.Fatal(err)
 		}
 		handshake += time.Since(start)
-		if _, err := proc.Provider.GetInfo(ctx, provider.InfoRequest{}); err != nil {
+		if _, err := proc.Client.GetInfo(ctx, provider.InfoRequest{}); err != nil {
 			b.Fatal(err)
 		}
-		_, err = proc.Provider.Configure(ctx, provider.ConfigureRequest{Config: map[string]string{serviceaccount.AttrToken: malformedToken}})
+		_, err = proc.Client.Configure(ctx, provider.ConfigureRequest{Config: map[string]string{serviceaccount.AttrToken: malformedToken}})
 		if !errors.Is(err, provider.ErrInvalidConfig) {
 			b.Fatalf("Configure: want invalid_config, got %v", err)
 		}
