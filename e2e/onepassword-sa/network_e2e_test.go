@@ -22,7 +22,7 @@ import (
 // CONNECT and refuses it, so nothing leaves the machine (with the proxy
 // set, the plugin does not even resolve my.1password.com itself).
 func TestSDKSignsInThroughTheHostsProxy(t *testing.T) {
-	skipIfShort(t)
+	serviceaccounttest.SkipIfShort(t)
 	t.Parallel()
 	pluginBinary(t)
 	var (
@@ -40,13 +40,13 @@ func TestSDKSignsInThroughTheHostsProxy(t *testing.T) {
 	h, err := host.New(&config.Config{Source: "test", Providers: []config.ProviderBlock{{
 		Name: pluginName, Plugin: pluginName, Pos: "config.hcl:3:1",
 		Config: map[string]string{serviceaccount.AttrToken: serviceaccounttest.WellFormedFakeToken("my.1password.com")},
-	}}}, host.WithPluginDir(harness.PluginDir()), host.WithLogger(testLogger(t)),
+	}}}, host.WithPluginDir(harness.PluginDir()), host.WithLogger(serviceaccounttest.Logger(t)),
 		host.WithLookupEnv(func(k string) (string, bool) { v, ok := env[k]; return v, ok }))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer h.Close()
-	_, err = h.GetSecret(e2eContext(t), "op://Production/Database/password")
+	_, err = h.GetSecret(serviceaccounttest.Context(t), "op://Production/Database/password")
 	// The proxy's refusal of the CONNECT; its code is the plugin's
 	// classification of the SDK's error (internal today, see the report).
 	if err == nil || !strings.Contains(err.Error(), "signing in to 1Password") || !strings.Contains(err.Error(), "Forbidden") {

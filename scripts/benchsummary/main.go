@@ -183,7 +183,7 @@ func main() {
 	s := read(dir, "sa.txt")
 	p("### Service-account plugin start-up")
 	p("")
-	p("`go test -run '^$' -bench Startup -benchtime 3x -count 3 ./e2e/onepassword-sa/`: %s wall, %s ms handshake, %s MiB peak RSS, %s s plugin CPU",
+	p("`go test -run '^$' -bench Startup -benchtime 3x -count 3 ./plugins/onepassword-sa/serviceaccount/`: %s wall, %s ms handshake, %s MiB peak RSS, %s s plugin CPU",
 		s.ms("Startup"), s.metric("Startup", "handshake-ms"), s.metric("Startup", "peak-RSS-MiB"), s.metric("Startup", "plugin-CPU-s"))
 	p("")
 	if b, err := os.ReadFile(filepath.Join(dir, "footprint.md")); err == nil {
