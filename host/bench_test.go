@@ -22,10 +22,10 @@ func BenchmarkColdStart(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		if _, err := proc.Provider.GetInfo(ctx, provider.InfoRequest{}); err != nil {
+		if _, err := proc.Client.GetInfo(ctx, provider.InfoRequest{}); err != nil {
 			b.Fatal(err)
 		}
-		if _, err := proc.Provider.Configure(ctx, provider.ConfigureRequest{Config: map[string]string{"prefix": "v-"}}); err != nil {
+		if _, err := proc.Client.Configure(ctx, provider.ConfigureRequest{Config: map[string]string{"prefix": "v-"}}); err != nil {
 			b.Fatal(err)
 		}
 		b.StopTimer()
@@ -45,7 +45,7 @@ func BenchmarkResolveViaPlugin(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer proc.Kill()
-	benchResolve(b, proc.Provider)
+	benchResolve(b, proc.Client)
 }
 
 // BenchmarkResolveInProcess is the same provider called directly: the

@@ -114,9 +114,8 @@ type advance struct {
 type process struct {
 	*launch.Process
 	// Provider is the plugin's client behind the redaction layer: every
-	// call of the host goes through it. It shadows the embedded
-	// launch.Process.Provider on purpose, so that p.Provider is the safe
-	// one; only launch (below) reaches the raw client.
+	// call of the host goes through it. Only launch (below) reaches the
+	// raw client (launch.Process.Client).
 	Provider provider.Provider
 	// info is the plugin's self-description, set when it is described.
 	info provider.InfoResponse
@@ -404,7 +403,7 @@ func (in *instance) launch(ctx context.Context, path string) (*process, error) {
 	}
 	p := &process{Process: lp}
 	p.secrets.Store(&in.static)
-	p.Provider = redacting(lp.Provider, p.secretsNow)
+	p.Provider = redacting(lp.Client, p.secretsNow)
 	return p, nil
 }
 

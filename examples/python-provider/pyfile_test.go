@@ -333,7 +333,7 @@ func TestLargeMessages(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "big"), big, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	p := start(t, plugin).Provider
+	p := start(t, plugin).Client
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
 	if _, err := p.Configure(ctx, provider.ConfigureRequest{Config: map[string]string{"dir": dir}}); err != nil {
@@ -370,7 +370,7 @@ func TestInterrupt(t *testing.T) {
 	time.Sleep(200 * time.Millisecond)
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
-	if _, err := proc.Provider.GetInfo(ctx, provider.InfoRequest{}); err != nil {
+	if _, err := proc.Client.GetInfo(ctx, provider.InfoRequest{}); err != nil {
 		t.Fatalf("GetInfo after SIGINT: %v\nstderr:\n%s", err, proc.StderrTail())
 	}
 	if proc.Exited() {

@@ -526,7 +526,7 @@ func TestHygienePluginProcesses(t *testing.T) {
 		}
 		defer proc.Kill()
 		// A malformed token is refused offline, but the plugin has had it.
-		_, err = proc.Provider.Configure(ctx, provider.ConfigureRequest{Config: map[string]string{"OP_SERVICE_ACCOUNT_TOKEN": hygSAToken}})
+		_, err = proc.Client.Configure(ctx, provider.ConfigureRequest{Config: map[string]string{"OP_SERVICE_ACCOUNT_TOKEN": hygSAToken}})
 		if !errors.Is(err, provider.ErrInvalidConfig) {
 			t.Fatalf("Configure: want invalid_config, got %v", err)
 		}

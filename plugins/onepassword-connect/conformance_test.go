@@ -1,15 +1,34 @@
 package main_test
 
 import (
+	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/secrethost/secrethost/internal/testbin"
 	"github.com/secrethost/secrethost/plugins/onepassword-connect/connect"
 	"github.com/secrethost/secrethost/plugins/onepassword-connect/emulator"
-	"github.com/secrethost/secrethost/plugins/onepassword-connect/internal/fixture"
+	"github.com/secrethost/secrethost/plugins/onepassword-connect/emulator/fixture"
 	"github.com/secrethost/secrethost/shared/provider"
 	"github.com/secrethost/secrethost/shared/providertest"
 )
+
+// The plugin's own tests need its binary only; those that run it through
+// the host are in e2e/onepassword-connect.
+
+const pluginName = "onepassword-connect"
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	testbin.Cleanup()
+	os.Exit(code)
+}
+
+func pluginDir(t testing.TB) string {
+	dir := testbin.PluginDir()
+	testbin.Build(t, dir, pluginName, "./plugins/onepassword-connect", "")
+	return dir
+}
 
 // TestConformance runs the provider contract's conformance kit against
 // the plugin, both in process (race detector, coverage) and as the built
@@ -36,7 +55,7 @@ func TestConformance(t *testing.T) {
 	}
 	t.Run("in process", func(t *testing.T) {
 		s := suite
-		s.New = providertest.InProcess(func() provider.Provider { return connect.New() })
+		s.New = providertest.InProcess(func() provider.Provider { return connect.New(nil) })
 		providertest.Run(t, s)
 	})
 	t.Run("binary", func(t *testing.T) {

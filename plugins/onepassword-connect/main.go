@@ -4,8 +4,15 @@
 package main
 
 import (
+	"github.com/hashicorp/go-hclog"
+
 	"github.com/secrethost/secrethost/plugins/onepassword-connect/connect"
 	"github.com/secrethost/secrethost/shared/plugin"
+	"github.com/secrethost/secrethost/shared/provider"
 )
 
-func main() { plugin.Serve(connect.New()) }
+// The provider logs through the logger Serve configured (JSON lines on
+// stderr, the host's level, or WithLogger's).
+func main() {
+	plugin.ServeFactory(func(log hclog.Logger) provider.Provider { return connect.New(log) })
+}

@@ -125,7 +125,7 @@ func main() {
 	const cold, warm, doco = "Connect100/name=cold", "Connect100/name=warm", "Connect100/name=doco-cd"
 	p("### 1Password Connect: 100 references, 10 items, 2 vaults, 20 ms per request")
 	p("")
-	p("`go test -run '^$' -bench Connect100 -benchtime 5x -count 6 ./plugins/onepassword-connect/` (%d runs)", c.runs(warm))
+	p("`go test -run '^$' -bench Connect100 -benchtime 5x -count 6 ./e2e/onepassword-connect/` (%d runs)", c.runs(warm))
 	p("")
 	p("| | requests | round trips | median wall | max in flight |")
 	p("|---|---|---|---|---|")
@@ -141,7 +141,7 @@ func main() {
 	const sh, sdk = "Validate100/name=secrethost", "Validate100/name=sdk"
 	p("### Service accounts: validate 100 references")
 	p("")
-	p("`go test -run '^$' -bench Validate100 -benchtime 2x -count 5 ./plugins/onepassword-sa/sa/` (%d runs)", v.runs(sh))
+	p("`go test -run '^$' -bench Validate100 -benchtime 2x -count 5 ./e2e/onepassword-sa/` (%d runs)", v.runs(sh))
 	p("")
 	p("| | median wall |")
 	p("|---|---|")
@@ -155,7 +155,7 @@ func main() {
 	h := read(dir, "host.txt")
 	p("### Cold start: `secrethost resolve` of one reference, process start to exit")
 	p("")
-	p("`go test -run '^$' -bench CLIColdStart -benchtime 10x -count 5 ./plugins/onepassword-connect/` (%d runs); "+
+	p("`go test -run '^$' -bench CLIColdStart -benchtime 10x -count 5 ./e2e/onepassword-connect/` (%d runs); "+
 		"the parts: `go test -run '^$' -bench 'Start/onepassword-connect|PinSteps' -benchtime 10x -count 5 ./shared/launch/`, "+
 		"`go test -run '^$' -bench ColdStart -benchtime 20x -count 10 ./host/`", cs.runs("CLIColdStart/name=default"))
 	p("")
@@ -183,7 +183,7 @@ func main() {
 	s := read(dir, "sa.txt")
 	p("### Service-account plugin start-up")
 	p("")
-	p("`go test -run '^$' -bench Startup -benchtime 3x -count 3 ./plugins/onepassword-sa/sa/`: %s wall, %s ms handshake, %s MiB peak RSS, %s s plugin CPU",
+	p("`go test -run '^$' -bench Startup -benchtime 3x -count 3 ./plugins/onepassword-sa/serviceaccount/`: %s wall, %s ms handshake, %s MiB peak RSS, %s s plugin CPU",
 		s.ms("Startup"), s.metric("Startup", "handshake-ms"), s.metric("Startup", "peak-RSS-MiB"), s.metric("Startup", "plugin-CPU-s"))
 	p("")
 	if b, err := os.ReadFile(filepath.Join(dir, "footprint.md")); err == nil {

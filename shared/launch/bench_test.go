@@ -41,7 +41,7 @@ func BenchmarkStart(b *testing.B) {
 					if err != nil {
 						b.Fatal(err)
 					}
-					if _, err := proc.Provider.GetInfo(ctx, provider.InfoRequest{}); err != nil {
+					if _, err := proc.Client.GetInfo(ctx, provider.InfoRequest{}); err != nil {
 						b.Fatal(err)
 					}
 					b.StopTimer()

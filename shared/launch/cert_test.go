@@ -49,7 +49,7 @@ func TestHandmadePluginWorks(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
-	info, err := proc.Provider.GetInfo(ctx, provider.InfoRequest{})
+	info, err := proc.Client.GetInfo(ctx, provider.InfoRequest{})
 	if err != nil || info.Name != "file" {
 		t.Fatalf("GetInfo = %+v, %v", info, err)
 	}
@@ -74,7 +74,7 @@ func TestCertificateWithoutLocalhostSAN(t *testing.T) {
 	if err == nil {
 		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 		defer cancel()
-		_, callErr := proc.Provider.GetInfo(ctx, provider.InfoRequest{})
+		_, callErr := proc.Client.GetInfo(ctx, provider.InfoRequest{})
 		t.Fatalf("Start succeeded with a certificate without the DNS name localhost; the first call then gave: %v", callErr)
 	}
 	if !errors.Is(err, ErrStart) || !strings.Contains(err.Error(), "TLS certificate is unusable") || !strings.Contains(err.Error(), "has no DNS name localhost") {
@@ -113,7 +113,7 @@ func TestPluginWithoutTLS(t *testing.T) {
 	if err == nil {
 		ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 		defer cancel()
-		_, callErr := proc.Provider.GetInfo(ctx, provider.InfoRequest{})
+		_, callErr := proc.Client.GetInfo(ctx, provider.InfoRequest{})
 		t.Fatalf("Start succeeded with a plugin that serves no TLS; the first call then gave: %v", callErr)
 	}
 	t.Logf("start failed after %v: %v", took, err)

@@ -59,7 +59,10 @@ type Spec struct {
 
 // Process is one running plugin.
 type Process struct {
-	Provider provider.Provider
+	// Client is the plugin's raw gRPC client, as provider.Provider: what
+	// the plugin says, unfiltered (the host wraps it in its redaction
+	// layer; the conformance kit checks it as it is).
+	Client provider.Provider
 	// NetworkEnv reports whether the plugin was given Spec.NetworkEnv.
 	NetworkEnv bool
 	client     *goplugin.Client
@@ -118,7 +121,7 @@ func Start(ctx context.Context, spec Spec) (*Process, error) {
 	// The plugin's schema says whether it may have the network settings;
 	// only a running plugin can tell. A plugin that does not answer is
 	// left as it is, for the caller's own GetInfo to report.
-	info, ierr := p.Provider.GetInfo(ctx, provider.InfoRequest{})
+	info, ierr := p.Client.GetInfo(ctx, provider.InfoRequest{})
 	if ierr != nil || !info.UsesNetwork {
 		return p, nil
 	}
@@ -242,7 +245,7 @@ func (p *Process) connect() error {
 	if !ok {
 		return fmt.Errorf("unexpected plugin client type %T", raw)
 	}
-	p.Provider = c
+	p.Client = c
 	p.done = c.Done()
 	return nil
 }

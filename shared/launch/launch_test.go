@@ -42,7 +42,7 @@ func TestPlainClientIsRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer proc.Kill()
-	if _, err := proc.Provider.GetInfo(ctx, provider.InfoRequest{}); err != nil {
+	if _, err := proc.Client.GetInfo(ctx, provider.InfoRequest{}); err != nil {
 		t.Fatalf("host's own client failed: %v", err)
 	}
 	addr := proc.Addr()

@@ -27,7 +27,7 @@ func TestServeFactoryGivesTheProviderTheServeLogger(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := proc.Provider.GetInfo(ctx, provider.InfoRequest{}); err != nil {
+	if _, err := proc.Client.GetInfo(ctx, provider.InfoRequest{}); err != nil {
 		t.Fatal(err)
 	}
 	proc.Kill()

@@ -138,7 +138,7 @@ func Binary(path string) func(testing.TB) provider.Provider {
 			}
 			proc.Kill()
 		})
-		return proc.Provider
+		return proc.Client
 	}
 }
 

@@ -99,10 +99,10 @@ func resolveBinary(t *testing.T, dir string, refs ...string) []provider.ResolveR
 		t.Fatal(err)
 	}
 	t.Cleanup(proc.Kill)
-	if _, err := proc.Provider.Configure(ctx, provider.ConfigureRequest{Config: map[string]string{"dir": dir}}); err != nil {
+	if _, err := proc.Client.Configure(ctx, provider.ConfigureRequest{Config: map[string]string{"dir": dir}}); err != nil {
 		t.Fatal(err)
 	}
-	resp, err := proc.Provider.Resolve(ctx, provider.ResolveRequest{References: refs})
+	resp, err := proc.Client.Resolve(ctx, provider.ResolveRequest{References: refs})
 	if err != nil {
 		t.Fatal(err)
 	}

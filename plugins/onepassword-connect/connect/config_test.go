@@ -86,7 +86,7 @@ func TestConfigure(t *testing.T) {
 	}
 	for _, c := range errCases {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := New().Configure(context.Background(), provider.ConfigureRequest{Config: c.cfg})
+			_, err := New(nil).Configure(context.Background(), provider.ConfigureRequest{Config: c.cfg})
 			if !errors.Is(err, provider.ErrInvalidConfig) {
 				t.Fatalf("want invalid_config, got %v", err)
 			}
@@ -118,7 +118,7 @@ func TestConfigure(t *testing.T) {
 	}
 	for _, c := range okCases {
 		t.Run(c.name, func(t *testing.T) {
-			p := New()
+			p := New(nil)
 			resp, err := p.Configure(context.Background(), provider.ConfigureRequest{Config: c.cfg})
 			if err != nil {
 				t.Fatal(err)
@@ -143,7 +143,7 @@ func TestConfigure(t *testing.T) {
 	}
 
 	t.Run("tuning", func(t *testing.T) {
-		p := New()
+		p := New(nil)
 		_, err := p.Configure(context.Background(), provider.ConfigureRequest{Config: with(AttrToken, secretToken,
 			AttrRequestTimeout, "1500ms", AttrMaxConcurrency, "3", AttrMaxRetries, "0")})
 		if err != nil {
@@ -153,7 +153,7 @@ func TestConfigure(t *testing.T) {
 		if s.timeout != 1500*time.Millisecond || s.concurrent != 3 || cap(pol.sem) != 3 || pol.retries != 0 {
 			t.Errorf("got timeout %s, concurrency %d/%d, retries %d", s.timeout, s.concurrent, cap(pol.sem), pol.retries)
 		}
-		p = New()
+		p = New(nil)
 		p.Configure(context.Background(), provider.ConfigureRequest{Config: with(AttrToken, secretToken)})
 		s, _, _ = p.current()
 		if s.timeout != DefaultRequestTimeout || s.concurrent != DefaultMaxConcurrency || s.retries != DefaultMaxRetries {
@@ -163,7 +163,7 @@ func TestConfigure(t *testing.T) {
 }
 
 func TestGetInfoSchema(t *testing.T) {
-	info, err := New().GetInfo(context.Background(), provider.InfoRequest{})
+	info, err := New(nil).GetInfo(context.Background(), provider.InfoRequest{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -200,7 +200,7 @@ func TestGetInfoSchema(t *testing.T) {
 func TestTokenFileReloaded(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "token")
 	os.WriteFile(path, []byte("old-token"), 0o600)
-	p := New()
+	p := New(nil)
 	if _, err := p.Configure(context.Background(), provider.ConfigureRequest{Config: map[string]string{
 		AttrHost: "http://x:8080", AttrTokenFile: path}}); err != nil {
 		t.Fatal(err)
@@ -217,14 +217,14 @@ func TestTokenFileReloaded(t *testing.T) {
 }
 
 func TestNotConfigured(t *testing.T) {
-	_, err := New().Resolve(context.Background(), provider.ResolveRequest{References: []string{"op://a/b/c"}})
+	_, err := New(nil).Resolve(context.Background(), provider.ResolveRequest{References: []string{"op://a/b/c"}})
 	if !errors.Is(err, provider.ErrInvalidConfig) {
 		t.Errorf("got %v", err)
 	}
 }
 
 func TestValidateIsOffline(t *testing.T) {
-	p := New()
+	p := New(nil)
 	// A host nothing listens on: Validate must not care.
 	p.Configure(context.Background(), provider.ConfigureRequest{Config: map[string]string{AttrHost: "http://127.0.0.1:1", AttrToken: "t"}})
 	resp, err := p.Validate(context.Background(), provider.ValidateRequest{References: []string{

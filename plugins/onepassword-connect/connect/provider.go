@@ -19,7 +19,6 @@ import (
 	"github.com/hashicorp/go-hclog"
 
 	"github.com/secrethost/secrethost/plugins/internal/opref"
-	"github.com/secrethost/secrethost/shared/plugin"
 	"github.com/secrethost/secrethost/shared/provider"
 )
 
@@ -44,10 +43,15 @@ type Provider struct {
 
 var _ provider.Provider = (*Provider)(nil)
 
-// New returns an unconfigured provider. It makes this package's transport
-// http.DefaultClient's (see transport.go): the SDK sends through it.
-func New() *Provider {
-	return &Provider{log: plugin.Logger(), t: install(), now: time.Now}
+// New returns an unconfigured provider that logs through log (main passes
+// the logger plugin.ServeFactory configured; nil means no log). It makes
+// this package's transport http.DefaultClient's (see transport.go): the
+// SDK sends through it.
+func New(log hclog.Logger) *Provider {
+	if log == nil {
+		log = hclog.NewNullLogger()
+	}
+	return &Provider{log: log, t: install(), now: time.Now}
 }
 
 // userAgent is what Connect's activity log shows for this plugin.

@@ -14,7 +14,7 @@ import (
 	"github.com/pquerna/otp/totp"
 
 	"github.com/secrethost/secrethost/plugins/onepassword-connect/emulator"
-	"github.com/secrethost/secrethost/plugins/onepassword-connect/internal/fixture"
+	"github.com/secrethost/secrethost/plugins/onepassword-connect/emulator/fixture"
 	"github.com/secrethost/secrethost/shared/provider"
 )
 
@@ -24,7 +24,7 @@ func configured(t *testing.T, url, token string, kv ...string) *Provider {
 	for i := 0; i < len(kv); i += 2 {
 		cfg[kv[i]] = kv[i+1]
 	}
-	p := New()
+	p := New(nil)
 	if _, err := p.Configure(context.Background(), provider.ConfigureRequest{Config: cfg}); err != nil {
 		t.Fatal(err)
 	}

@@ -459,7 +459,7 @@ func TestTransportAbortsAnOpAfterItsFirstFailure(t *testing.T) {
 }
 
 func TestNewInstallsTransportAndNoopTracer(t *testing.T) {
-	New()
+	New(nil)
 	if http.DefaultClient.Transport != shared {
 		t.Error("http.DefaultClient does not use the plugin's transport")
 	}

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/secrethost/secrethost/plugins/onepassword-connect/emulator"
-	"github.com/secrethost/secrethost/plugins/onepassword-connect/internal/fixture"
+	"github.com/secrethost/secrethost/plugins/onepassword-connect/emulator/fixture"
 	"github.com/secrethost/secrethost/shared/provider"
 )
 

@@ -170,7 +170,7 @@ func preflight(ctx context.Context, path string) (string, error) {
 		return "", err
 	}
 	defer proc.Kill()
-	info, err := proc.Provider.GetInfo(sctx, provider.InfoRequest{})
+	info, err := proc.Client.GetInfo(sctx, provider.InfoRequest{})
 	if err != nil {
 		msg := err.Error()
 		if tail := proc.StderrTail(); tail != "" {
