@@ -129,12 +129,13 @@ func baseline(tb testing.TB, url string, refs []string) {
 	sem := make(chan struct{}, 10)
 	var wg sync.WaitGroup
 	for _, raw := range refs {
-		// fixture.Batch100's references are op://vault/item/field, by
-		// title, with no section or query: the vault and item are the
-		// first two parts.
-		parts := strings.Split(strings.TrimPrefix(raw, "op://"), "/")
-		if !strings.HasPrefix(raw, "op://") || len(parts) != 3 {
-			tb.Fatalf("baseline: %q is not op://vault/item/field", raw)
+		// fixture.Batch100's references are
+		// op://vault/item/[section/]field[?query], by title: the vault and
+		// item are the first two parts (all doco-cd hands GetItem).
+		path, _, _ := strings.Cut(strings.TrimPrefix(raw, "op://"), "?")
+		parts := strings.Split(path, "/")
+		if !strings.HasPrefix(raw, "op://") || len(parts) < 3 || len(parts) > 4 {
+			tb.Fatalf("baseline: %q is not op://vault/item/[section/]field", raw)
 		}
 		vault, item := parts[0], parts[1]
 		sem <- struct{}{}
