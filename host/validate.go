@@ -12,19 +12,7 @@ import (
 // configured providers, sorted. It starts every provider whose block does
 // not declare its schemes, as routing does.
 func (h *Host) Schemes(ctx context.Context) ([]string, error) {
-	if err := h.usable(); err != nil {
-		return nil, err
-	}
-	m, err := h.schemeMap(ctx, needConfigured)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]string, 0, len(m))
-	for s := range m {
-		out = append(out, s)
-	}
-	sort.Strings(out)
-	return out, nil
+	return h.sortedSchemes(ctx, needConfigured)
 }
 
 // DescribedSchemes returns the reference schemes (without "://") Validate
@@ -34,10 +22,15 @@ func (h *Host) Schemes(ctx context.Context) ([]string, error) {
 // described, and the Validate or Resolve that follows goes on with it: a
 // provider starts once for `secrethost validate`.
 func (h *Host) DescribedSchemes(ctx context.Context) ([]string, error) {
+	return h.sortedSchemes(ctx, needDescribed)
+}
+
+// sortedSchemes lists the schemes of the providers, each brought to n.
+func (h *Host) sortedSchemes(ctx context.Context, n need) ([]string, error) {
 	if err := h.usable(); err != nil {
 		return nil, err
 	}
-	m, err := h.schemeMap(ctx, needDescribed)
+	m, err := h.schemeMap(ctx, n)
 	if err != nil {
 		return nil, err
 	}

@@ -14,18 +14,14 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
-	"encoding/base64"
 	"encoding/pem"
-	"io"
 	"math/big"
 	"net"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -35,6 +31,7 @@ import (
 	"github.com/secrethost/secrethost/host"
 	"github.com/secrethost/secrethost/host/config"
 	"github.com/secrethost/secrethost/internal/syncbuf"
+	"github.com/secrethost/secrethost/internal/testproxy"
 	"github.com/secrethost/secrethost/plugins/onepassword-connect/emulator"
 	"github.com/secrethost/secrethost/plugins/onepassword-connect/emulator/fixture"
 	"github.com/secrethost/secrethost/shared/provider"
@@ -87,87 +84,6 @@ func tlsEmulator(t *testing.T, srv *emulator.Server, ca privateCA) *httptest.Ser
 	return ts
 }
 
-// forwardingProxy is an HTTP proxy (absolute-form requests, and CONNECT
-// for https) that knows host names nobody else resolves: routes maps
-// "name:port" to a 127.0.0.1 address. Anything else gets 502, so nothing
-// leaves the machine. With user set, it requires Basic proxy credentials.
-type forwardingProxy struct {
-	*httptest.Server
-	routes     map[string]string
-	user, pass string
-
-	mu       sync.Mutex
-	seen     []string // "METHOD host" of every request it forwarded
-	rejected int      // requests without the right credentials
-}
-
-func newForwardingProxy(t *testing.T, routes map[string]string, user, pass string) *forwardingProxy {
-	p := &forwardingProxy{routes: routes, user: user, pass: pass}
-	p.Server = httptest.NewServer(p)
-	t.Cleanup(p.Close)
-	return p
-}
-
-func (p *forwardingProxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if p.user != "" {
-		want := "Basic " + base64.StdEncoding.EncodeToString([]byte(p.user+":"+p.pass))
-		if r.Header.Get("Proxy-Authorization") != want {
-			p.mu.Lock()
-			p.rejected++
-			p.mu.Unlock()
-			w.Header().Set("Proxy-Authenticate", `Basic realm="test"`)
-			http.Error(w, "proxy credentials required", http.StatusProxyAuthRequired)
-			return
-		}
-	}
-	target, ok := p.routes[r.Host]
-	if !ok {
-		http.Error(w, "this proxy only knows its test routes", http.StatusBadGateway)
-		return
-	}
-	p.mu.Lock()
-	p.seen = append(p.seen, r.Method+" "+r.Host)
-	p.mu.Unlock()
-	if r.Method == http.MethodConnect {
-		up, err := net.Dial("tcp", target)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadGateway)
-			return
-		}
-		conn, buf, err := http.NewResponseController(w).Hijack()
-		if err != nil {
-			up.Close()
-			return
-		}
-		_, _ = conn.Write([]byte("HTTP/1.1 200 Connection established\r\n\r\n"))
-		go func() { _, _ = io.Copy(up, buf); up.Close() }()
-		_, _ = io.Copy(conn, up)
-		conn.Close()
-		return
-	}
-	out := r.Clone(r.Context())
-	out.RequestURI = ""
-	out.URL.Scheme, out.URL.Host = "http", target
-	out.Header.Del("Proxy-Authorization")
-	resp, err := http.DefaultTransport.RoundTrip(out)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusBadGateway)
-		return
-	}
-	defer resp.Body.Close()
-	for k, v := range resp.Header {
-		w.Header()[k] = v
-	}
-	w.WriteHeader(resp.StatusCode)
-	_, _ = io.Copy(w, resp.Body)
-}
-
-func (p *forwardingProxy) forwarded() []string {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return append([]string(nil), p.seen...)
-}
-
 // netHost runs the real plugin through the real host with cfg, the host's
 // environment lookup being env only.
 func netHost(t *testing.T, cfg map[string]string, env map[string]string) (*host.Host, *syncbuf.Buffer) {
@@ -205,7 +121,7 @@ func TestE2EThroughForwardingProxy(t *testing.T) {
 	tlsSrv := tlsEmulator(t, secure, ca)
 
 	const proxyPass = "pr0xy-s3cret-pw"
-	proxy := newForwardingProxy(t, map[string]string{
+	proxy := testproxy.New(t, map[string]string{
 		"connect.internal:8080": strings.TrimPrefix(plain.URL(), "http://"),
 		"connect.internal:8443": strings.TrimPrefix(tlsSrv.URL, "https://"),
 	}, "deploy", proxyPass)
@@ -229,7 +145,7 @@ func TestE2EThroughForwardingProxy(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			before, seenBefore := c.server.RequestCount(), len(proxy.forwarded())
+			before, seenBefore := c.server.RequestCount(), len(proxy.Forwarded())
 			h, logs := netHost(t, cfg(c.connect, fixture.Token, c.extra...), c.env)
 			got, err := h.GetSecret(ctx(t, 30*time.Second), pgRef)
 			if err != nil {
@@ -238,7 +154,7 @@ func TestE2EThroughForwardingProxy(t *testing.T) {
 			if got != fixture.PGPassword {
 				t.Errorf("value %q, want %q", got, fixture.PGPassword)
 			}
-			seen := proxy.forwarded()[seenBefore:]
+			seen := proxy.Forwarded()[seenBefore:]
 			if len(seen) == 0 || seen[0] != c.want {
 				t.Errorf("the proxy forwarded %v, want %q first", seen, c.want)
 			}
@@ -281,8 +197,8 @@ func TestE2EThroughForwardingProxy(t *testing.T) {
 			}
 		})
 	}
-	if proxy.rejected != 2 {
-		t.Errorf("the proxy rejected %d requests, want 2 (one per wrong-credentials case)", proxy.rejected)
+	if proxy.Rejected() != 2 {
+		t.Errorf("the proxy rejected %d requests, want 2 (one per wrong-credentials case)", proxy.Rejected())
 	}
 }
 

@@ -3,13 +3,10 @@
 package cli
 
 import (
-	"encoding/base64"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync/atomic"
 	"testing"
+
+	"github.com/secrethost/secrethost/internal/testproxy"
 )
 
 // TestRunWithholdsProxyCredentials: a proxy URL with user:password@ is a
@@ -62,33 +59,7 @@ func TestE2EResolveThroughProxy(t *testing.T) {
 	f := newFixture(t)
 	const pass = "pr0xy-cli-pa55"
 	target := strings.TrimPrefix(f.srv.URL(), "http://")
-	var forwarded atomic.Int64
-	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Proxy-Authorization") != "Basic "+base64.StdEncoding.EncodeToString([]byte("deploy:"+pass)) {
-			http.Error(w, "proxy credentials required", http.StatusProxyAuthRequired)
-			return
-		}
-		if r.Host != "connect.internal:8080" || r.URL.Host != "connect.internal:8080" {
-			http.Error(w, "only connect.internal:8080", http.StatusBadGateway)
-			return
-		}
-		forwarded.Add(1)
-		out := r.Clone(r.Context())
-		out.RequestURI, out.URL.Scheme, out.URL.Host = "", "http", target
-		out.Header.Del("Proxy-Authorization")
-		resp, err := http.DefaultTransport.RoundTrip(out)
-		if err != nil {
-			http.Error(w, err.Error(), http.StatusBadGateway)
-			return
-		}
-		defer resp.Body.Close()
-		for k, v := range resp.Header {
-			w.Header()[k] = v
-		}
-		w.WriteHeader(resp.StatusCode)
-		io.Copy(w, resp.Body)
-	}))
-	defer proxy.Close()
+	proxy := testproxy.New(t, map[string]string{"connect.internal:8080": target}, "deploy", pass)
 	f.env["SECRET_PROVIDER_CONNECT_HOST"] = "http://connect.internal:8080"
 	proxyURL := "http://deploy:" + pass + "@" + strings.TrimPrefix(proxy.URL, "http://")
 
@@ -98,7 +69,7 @@ func TestE2EResolveThroughProxy(t *testing.T) {
 	if !strings.Contains(r.stdout, "pg-s3cret-9f2c") {
 		t.Errorf("stdout: %s", r.stdout)
 	}
-	if forwarded.Load() == 0 {
+	if len(proxy.Forwarded()) == 0 {
 		t.Error("the proxy forwarded nothing")
 	}
 	if strings.Contains(r.stderr, pass) {
