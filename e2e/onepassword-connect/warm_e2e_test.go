@@ -71,7 +71,16 @@ func TestWarmPathMatchesCold(t *testing.T) {
 	// like two (requests of one round trip must all start before the first
 	// one ends).
 	const latency = 100 * time.Millisecond
-	refs := fixture.Batch100(fixture.VaultTitle, fixture.ItemTitle)
+	// Without the one-time passwords: they change every 30 s, and the
+	// calls compared here are seconds apart (an OTP is computed the same
+	// way on both paths, after the item is fetched; TestFieldAttributes
+	// covers it). The same items are fetched either way.
+	var refs []string
+	for _, r := range fixture.Batch100(fixture.VaultTitle, fixture.ItemTitle) {
+		if !strings.Contains(r, "?attribute=otp") {
+			refs = append(refs, r)
+		}
+	}
 	type env struct {
 		t    *testing.T
 		srv  *emulator.Server

@@ -35,7 +35,9 @@ func TestWarmRoundTrips(t *testing.T) {
 		got := resolve(t, p, refs...)
 		took := time.Since(start)
 		for i := range got {
-			if got[i].Err != nil || string(got[i].Value) != string(want[i].Value) {
+			// A one-time password may roll over between the calls.
+			otp := strings.Contains(refs[i], "?attribute=otp") && got[i].Err == nil && len(got[i].Value) == 6
+			if !otp && (got[i].Err != nil || string(got[i].Value) != string(want[i].Value)) {
 				t.Fatalf("%s: %q %v, want %q", refs[i], got[i].Value, got[i].Err, want[i].Value)
 			}
 		}
