@@ -167,6 +167,14 @@ func (p *Provider) Resolve(ctx context.Context, req provider.ResolveRequest) (pr
 			os.Exit(3)
 		case name == "pid":
 			res.Value = []byte(strconv.Itoa(os.Getpid()))
+		case strings.HasPrefix(name, "bytes-"):
+			// A value of that many bytes: test://bytes-2097152.
+			n, err := strconv.Atoi(strings.TrimPrefix(name, "bytes-"))
+			if err != nil || n < 0 || n > 64<<20 {
+				res.Err = provider.Errorf(provider.CodeInvalidReference, ref, "bad size")
+				break
+			}
+			res.Value = make([]byte, n)
 		case strings.HasPrefix(name, "missing"):
 			res.Err = provider.Errorf(provider.CodeNotFound, ref, "no secret %q", name)
 		default:

@@ -19,6 +19,7 @@ import (
 
 	"github.com/hashicorp/go-hclog"
 	goplugin "github.com/hashicorp/go-plugin"
+	"google.golang.org/grpc"
 
 	"github.com/secrethost/secrethost/shared/plugin"
 	"github.com/secrethost/secrethost/shared/provider"
@@ -36,6 +37,10 @@ var ErrChecksum = errors.New("plugin binary does not match its sha256 pin")
 
 // ErrStart: the plugin failed during start-up.
 var ErrStart = errors.New("plugin failed to start")
+
+// maxReceive is the largest message the host accepts from a plugin;
+// a variable only so that a test can lower it.
+var maxReceive = plugin.MaxMessageSize
 
 // Spec says what to launch.
 type Spec struct {
@@ -194,6 +199,11 @@ func startOnce(spec Spec, execPath string, extra []string, logger hclog.Logger) 
 		StartTimeout:     spec.StartTimeout,
 		Logger:           quietStderr{Logger: logger},
 		Stderr:           stderrLog,
+		// go-plugin accepts messages up to 2 GiB; a plugin is held to the
+		// protocol's limit, so whatever it sends, the host never buffers
+		// more than that.
+		GRPCDialOptions: []grpc.DialOption{grpc.WithDefaultCallOptions(
+			grpc.MaxCallRecvMsgSize(maxReceive), grpc.MaxCallSendMsgSize(plugin.MaxMessageSize))},
 	})
 
 	p := &Process{client: client, stderr: stderr, exited: make(chan struct{}), socketDir: socketDir}

@@ -115,3 +115,30 @@ func TestSocketDirIsPrivateAndRemoved(t *testing.T) {
 		})
 	}
 }
+
+// TestOversizedAnswerIsRefused: the host holds a plugin to the protocol's
+// message limit (go-plugin alone would accept 2 GiB): an answer above it is
+// a clear protocol error naming the limit, the host does not buffer it, and
+// the plugin goes on serving.
+func TestOversizedAnswerIsRefused(t *testing.T) {
+	defer launch.SetMaxReceive(1 << 20)()
+	path := testbin.Build(t, testbin.PluginDir(), "test", "./host/internal/testplugin", "")
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	proc, err := launch.Start(ctx, launch.Spec{Name: "test", Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer proc.Kill()
+	if _, err := proc.Client.Configure(ctx, provider.ConfigureRequest{Config: map[string]string{}}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = proc.Client.Resolve(ctx, provider.ResolveRequest{References: []string{"test://bytes-2097152"}})
+	if err == nil || !strings.Contains(err.Error(), "exceeds the 1048576-byte message limit") {
+		t.Fatalf("a 2 MiB answer with a 1 MiB limit: %v, want the limit named", err)
+	}
+	resp, err := proc.Client.Resolve(ctx, provider.ResolveRequest{References: []string{"test://bytes-1000"}})
+	if err != nil || len(resp.Results) != 1 || len(resp.Results[0].Value) != 1000 {
+		t.Fatalf("the plugin no longer serves after the refused answer: %v", err)
+	}
+}

@@ -209,9 +209,23 @@ func (c *Client) transportError(method string, err error) error {
 		return fmt.Errorf("%s: %w", method, context.Canceled)
 	case codes.Unavailable:
 		return fmt.Errorf("%s: %w", method, ErrPluginUnavailable)
+	case codes.ResourceExhausted:
+		// The host's receive limit (MaxMessageSize): the plugin's answer
+		// was too large to accept, and was not read.
+		return fmt.Errorf("%s: %w: the plugin's answer exceeds the %d-byte message limit (ask for fewer references at a time)", method, ErrProtocol, maxAccepted(err))
 	}
 	return fmt.Errorf("%s: %w: %s", method, ErrProtocol, status.Convert(err).Message())
 }
 
 // Done is closed when the plugin process behind this client has exited.
 func (c *Client) Done() <-chan struct{} { return c.done.Done() }
+
+// maxAccepted is the limit a ResourceExhausted status names, or
+// MaxMessageSize.
+func maxAccepted(err error) int {
+	var got, limit int
+	if _, e := fmt.Sscanf(status.Convert(err).Message(), "grpc: received message larger than max (%d vs. %d)", &got, &limit); e == nil && limit > 0 {
+		return limit
+	}
+	return MaxMessageSize
+}

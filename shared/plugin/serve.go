@@ -13,10 +13,11 @@ import (
 	"github.com/secrethost/secrethost/shared/provider"
 )
 
-// maxMessageSize raises gRPC's 4 MB default on the plugin side: a batch of
-// certificates or files can exceed it, and both ends are local processes we
-// trust, so a message this size is a batch, not an attack.
-const maxMessageSize = 256 << 20
+// MaxMessageSize is the largest gRPC message either side of the plugin
+// protocol sends or accepts. It raises gRPC's 4 MB default, which a batch of
+// certificates or files can exceed; the host holds plugins to it too
+// (shared/launch), so a plugin cannot make the host buffer more.
+const MaxMessageSize = 256 << 20
 
 // ServeOpt configures Serve.
 type ServeOpt func(*serveConfig)
@@ -96,7 +97,7 @@ func ServeFactory(newProvider func(hclog.Logger) provider.Provider, opts ...Serv
 		HandshakeConfig:  Handshake,
 		VersionedPlugins: VersionedPlugins(p),
 		GRPCServer: func(opts []grpc.ServerOption) *grpc.Server {
-			opts = append(opts, grpc.MaxRecvMsgSize(maxMessageSize), grpc.MaxSendMsgSize(maxMessageSize))
+			opts = append(opts, grpc.MaxRecvMsgSize(MaxMessageSize), grpc.MaxSendMsgSize(MaxMessageSize))
 			return grpc.NewServer(opts...)
 		},
 		Logger: cfg.logger,
