@@ -11,6 +11,7 @@ import (
 
 	"github.com/secrethost/secrethost/host/config"
 	"github.com/secrethost/secrethost/internal/bounded"
+	"github.com/secrethost/secrethost/shared/credential"
 	"github.com/secrethost/secrethost/shared/provider"
 )
 
@@ -236,9 +237,6 @@ func DocoCDConfig(lookupEnv func(string) (string, bool)) (*config.Config, error)
 	}, nil
 }
 
-// maxTokenFile bounds the token files read to learn whether they are empty.
-const maxTokenFile = 1 << 20
-
 // docoTokenSet reports whether doco-cd would see the token set: its value,
 // or the non-blank content of its _FILE (never both).
 func docoTokenSet(value, file, name string, cerr func(string, ...any) error) (bool, error) {
@@ -250,7 +248,7 @@ func docoTokenSet(value, file, name string, cerr func(string, ...any) error) (bo
 		return false, cerr("%s_FILE: cannot read the file: %v", name, errors.Unwrap(err))
 	}
 	defer f.Close()
-	content, err := bounded.ReadAll(f, maxTokenFile)
+	content, err := bounded.ReadAll(f, credential.MaxFileSize)
 	if err != nil {
 		return false, cerr("%s_FILE: cannot read the file: %v", name, err)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/secrethost/secrethost/host"
 	"github.com/secrethost/secrethost/internal/bounded"
+	"github.com/secrethost/secrethost/shared/credential"
 )
 
 // The doco-cd comparison: for each op:// reference, the value doco-cd's
@@ -115,7 +116,7 @@ func (a *app) connectCredentials() (*connectCreds, bool) {
 					path = filepath.Join(dir, path)
 				}
 				if f, err := os.Open(path); err == nil {
-					b, err := bounded.ReadAll(f, 1<<20)
+					b, err := bounded.ReadAll(f, credential.MaxFileSize)
 					f.Close()
 					if err == nil {
 						token = strings.TrimSpace(string(b))

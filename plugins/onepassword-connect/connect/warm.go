@@ -53,13 +53,13 @@ package connect
 // there, then fetches).
 
 import (
-	"container/list"
 	"context"
 	"sync"
 	"sync/atomic"
 
 	sdk "github.com/1Password/connect-sdk-go/connect"
 
+	"github.com/secrethost/secrethost/plugins/internal/lru"
 	"github.com/secrethost/secrethost/plugins/internal/opref"
 	"github.com/secrethost/secrethost/shared/provider"
 )
@@ -86,14 +86,12 @@ type memEntry struct {
 
 // idMemory is the provider's title → ID memory. Safe for concurrent use.
 type idMemory struct {
-	mu    sync.Mutex
-	max   int
-	order *list.List // of *memEntry, most recently used first
-	m     map[memKey]*list.Element
+	mu sync.Mutex
+	m  *lru.Map[memKey, memEntry]
 }
 
 func newIDMemory(max int) *idMemory {
-	return &idMemory{max: max, order: list.New(), m: map[memKey]*list.Element{}}
+	return &idMemory{m: lru.New[memKey, memEntry](max)}
 }
 
 func (m *idMemory) get(k memKey) (string, bool) {
@@ -107,12 +105,7 @@ func (m *idMemory) entry(k memKey) (memEntry, bool) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	e, ok := m.m[k]
-	if !ok {
-		return memEntry{}, false
-	}
-	m.order.MoveToFront(e)
-	return *e.Value.(*memEntry), true
+	return m.m.Get(k)
 }
 
 func (m *idMemory) put(k memKey, id string) { m.putEntry(memEntry{key: k, id: id}) }
@@ -123,17 +116,7 @@ func (m *idMemory) putEntry(me memEntry) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if e, ok := m.m[me.key]; ok {
-		*e.Value.(*memEntry) = me
-		m.order.MoveToFront(e)
-		return
-	}
-	m.m[me.key] = m.order.PushFront(&me)
-	for m.order.Len() > m.max {
-		last := m.order.Back()
-		m.order.Remove(last)
-		delete(m.m, last.Value.(*memEntry).key)
-	}
+	m.m.Put(me.key, me, nil)
 }
 
 func (m *idMemory) forget(k memKey) {
@@ -142,10 +125,7 @@ func (m *idMemory) forget(k memKey) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if e, ok := m.m[k]; ok {
-		m.order.Remove(e)
-		delete(m.m, k)
-	}
+	m.m.Remove(k)
 }
 
 func (m *idMemory) len() int {
@@ -154,7 +134,7 @@ func (m *idMemory) len() int {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	return m.order.Len()
+	return m.m.Len()
 }
 
 // warmState is the warm path's part of one call.

@@ -66,12 +66,11 @@ func TestWarmMemoryHoldsIDsOnly(t *testing.T) {
 		t.Errorf("%d entries remembered, want 12 (2 vaults, 10 items)", n)
 	}
 	m.mu.Lock()
-	for e := m.order.Front(); e != nil; e = e.Next() {
-		me := e.Value.(*memEntry)
+	m.m.Each(func(_ memKey, me memEntry) {
 		if !emulator.ValidID(me.id) {
 			t.Errorf("remembered %q for %+v: not an ID", me.id, me.key)
 		}
-	}
+	})
 	m.mu.Unlock()
 	if _, err := p.Configure(context.Background(), provider.ConfigureRequest{Config: map[string]string{AttrHost: srv.URL(), AttrToken: emulator.GeneratedToken}}); err != nil {
 		t.Fatal(err)

@@ -1,12 +1,12 @@
 package serviceaccount
 
 import (
-	"container/list"
 	"context"
 	"fmt"
 	"sync"
 	"time"
 
+	"github.com/secrethost/secrethost/plugins/internal/lru"
 	"github.com/secrethost/secrethost/shared/provider"
 )
 
@@ -16,85 +16,51 @@ import (
 // Only successful lookups are stored: an error is never cached.
 type cache struct {
 	ttl time.Duration
-	max int
 	now func() time.Time
 
 	mu    sync.Mutex
-	order *list.List // of *entry, most recently used first
-	items map[string]*list.Element
+	items *lru.Map[string, entry]
 }
 
 type entry struct {
-	key, value string
-	expires    time.Time
+	value   string
+	expires time.Time
 }
 
 func newCache(ttl time.Duration, max int, now func() time.Time) *cache {
-	return &cache{ttl: ttl, max: max, now: now, order: list.New(), items: map[string]*list.Element{}}
+	return &cache{ttl: ttl, now: now, items: lru.New[string, entry](max)}
 }
 
-// get returns the live value for key and marks it recently used. An
-// expired entry is removed and reported as a miss.
 func (c *cache) get(key string) (string, bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	el, ok := c.items[key]
+	e, ok := c.items.Get(key)
 	if !ok {
 		return "", false
 	}
-	e := el.Value.(*entry)
 	if !c.now().Before(e.expires) {
-		c.order.Remove(el)
-		delete(c.items, key)
+		c.items.Remove(key)
 		return "", false
 	}
-	c.order.MoveToFront(el)
 	return e.value, true
 }
 
-// put stores value for key for one TTL from now, evicting the least
-// recently used entries beyond the size bound. Expired entries are dropped
-// first, so an eviction never removes a live entry while a dead one stays.
+// put stores value; when the cache is full, expired entries go first, then
+// the least recently used.
 func (c *cache) put(key, value string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	expires := c.now().Add(c.ttl)
-	if el, ok := c.items[key]; ok {
-		e := el.Value.(*entry)
-		e.value, e.expires = value, expires
-		c.order.MoveToFront(el)
-		return
-	}
-	c.items[key] = c.order.PushFront(&entry{key: key, value: value, expires: expires})
-	if c.order.Len() > c.max {
-		c.dropExpired()
-	}
-	for c.order.Len() > c.max {
-		c.remove(c.order.Back())
-	}
-}
-
-func (c *cache) dropExpired() {
 	now := c.now()
-	for el := c.order.Back(); el != nil; {
-		prev := el.Prev()
-		if !now.Before(el.Value.(*entry).expires) {
-			c.remove(el)
-		}
-		el = prev
-	}
-}
-
-func (c *cache) remove(el *list.Element) {
-	c.order.Remove(el)
-	delete(c.items, el.Value.(*entry).key)
+	c.items.Put(key, entry{value: value, expires: now.Add(c.ttl)}, func(_ string, e entry) bool {
+		return !now.Before(e.expires)
+	})
 }
 
 // len is the number of entries, live or not yet noticed to be expired.
 func (c *cache) len() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.order.Len()
+	return c.items.Len()
 }
 
 // outcome is what one reference's lookup produced: a value, or an error
